@@ -1,0 +1,100 @@
+"""governance: a decision engine for AI model releases.
+
+Compute a release tier (``open`` < ``staged`` < ``restricted``) for a pending release from its
+capability evidence and compute, under versioned, content-addressed threshold policies::
+
+    from governance import Candidate, decide, load_policy
+
+    from governance import load_candidate
+
+    candidate = load_candidate("examples/candidates/frontier-closed.yaml")
+    decision = decide(candidate, load_policy("illustrative-capability"))
+    print(decision.tier, [reason.rule for reason in decision.reasons])
+"""
+
+from __future__ import annotations
+
+from governance.candidate import (
+    BUILTIN_DOMAINS,
+    Candidate,
+    CapabilityScore,
+    Compute,
+    Developer,
+    Elicitation,
+    EvaluationResult,
+    FlopInterval,
+    ModelInfo,
+    Release,
+    ReleaseForm,
+)
+from governance.canonical import canonical_bytes, canonical_digest
+from governance.checks import check_policy
+from governance.compiled import CompiledPolicy, compile_policy
+from governance.decision import Decision, NearestThreshold, Reason
+from governance.engine import ENGINE_VERSION, decide
+from governance.exceptions import (
+    EngineError,
+    EvidenceError,
+    GovernanceError,
+    InputError,
+    LedgerError,
+    PolicyError,
+    PolicyNotFoundError,
+    PolicyValidationError,
+    Problem,
+    VerificationError,
+)
+from governance.features import FeatureVector, extract_features
+from governance.loader import discover_policies, load_candidate, load_policy, resolve_policies
+from governance.policy import Atom, Condition, Policy, PolicyKind, Rule
+from governance.tiers import Tier
+from governance.vectorised import evaluate_population
+
+__version__ = ENGINE_VERSION
+
+__all__ = [
+    "BUILTIN_DOMAINS",
+    "Atom",
+    "Candidate",
+    "CapabilityScore",
+    "CompiledPolicy",
+    "Compute",
+    "Condition",
+    "Decision",
+    "Developer",
+    "EngineError",
+    "Elicitation",
+    "EvaluationResult",
+    "EvidenceError",
+    "FeatureVector",
+    "FlopInterval",
+    "GovernanceError",
+    "InputError",
+    "LedgerError",
+    "ModelInfo",
+    "NearestThreshold",
+    "Policy",
+    "PolicyError",
+    "PolicyKind",
+    "PolicyNotFoundError",
+    "PolicyValidationError",
+    "Problem",
+    "Reason",
+    "Release",
+    "ReleaseForm",
+    "Rule",
+    "Tier",
+    "VerificationError",
+    "__version__",
+    "canonical_bytes",
+    "canonical_digest",
+    "check_policy",
+    "compile_policy",
+    "decide",
+    "discover_policies",
+    "evaluate_population",
+    "extract_features",
+    "load_candidate",
+    "load_policy",
+    "resolve_policies",
+]

@@ -1,0 +1,126 @@
+"""The only module that touches durable_rules.
+
+durable_rules (Rete, in C) has sharp edges that decide how it is wrapped (see
+``docs/architecture.md``). This module talks to its C extension directly, without the stock
+``Host``: the Host's background timer threads can steal the action a synchronous call just queued.
+
+* Numbers reach the engine only as JSON it parses exactly: every float is written with a ``.`` before
+  any exponent (its parser rejects ``1e+25`` but reads ``1.0e+25`` with ``atof``, exactly), integers
+  never (they would go through ``atoll``, which saturates). Unknown values are the largest finite double.
+* A ruleset is created once per policy digest and never replaced; its name is the digest prefix.
+* A candidate is asserted as a *fact*, so every matching rule fires (an *event* would be consumed by
+  the first). Each fired action is checked to belong to this request (``rid``), then the fact is
+  retracted so the session holds no state between decisions.
+* Calls are serialised per ruleset with a lock (the C extension never releases the GIL anyway).
+* The extension's errors become :class:`~governance.exceptions.EngineError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import threading
+from collections.abc import Sequence
+
+import durable_rules_engine as _engine
+
+from governance.exceptions import EngineError
+from governance.policy import Atom, Condition, Policy
+
+__all__ = ["ENGINE_ERRORS", "DurableRuleset", "encode_number"]
+
+ENGINE_ERRORS: tuple[type[BaseException], ...] = (_engine.error,)
+"""Every exception type the extension raises; all are translated to EngineError."""
+
+_UNKNOWN = "1.7976931348623157e+308"
+_OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt"}
+_NOT_HANDLED = 1
+_registry_lock = threading.Lock()
+_registry: dict[str, DurableRuleset] = {}
+_request_ids = itertools.count(1)
+
+
+def encode_number(value: float) -> str:
+    """Write a float so that durable_rules' JSON parser reads back exactly the same double."""
+    if math.isinf(value) and value > 0:
+        return _UNKNOWN
+    if not math.isfinite(value):
+        raise EngineError(f"{value!r} cannot be passed to the rule engine")
+    text = repr(float(value))
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        return f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _expression(item: Atom | Condition, slots: dict[str, int], policy: Policy) -> str:
+    if isinstance(item, Atom):
+        return f'{{"{_OPS[item.op]}":{{"f{slots[item.feature]}":{encode_number(policy.threshold(item))}}}}}'
+    joiner = "$and" if item.kind == "all" else "$or"
+    parts = ",".join(_expression(sub, slots, policy) for sub in item.items)
+    return f'{{"{joiner}":[{parts}]}}'
+
+
+class DurableRuleset:
+    """One policy compiled into a durable_rules ruleset. Get instances with :meth:`for_policy`."""
+
+    def __init__(self, policy: Policy, features: Sequence[str]) -> None:
+        self.name = "governance_" + policy.digest.removeprefix("sha256:")[:32]
+        self.features = tuple(features)
+        slots = {name: index for index, name in enumerate(self.features)}
+        rules = ",".join(
+            f'"r{index}":{{"all":[{{"m":{_expression(rule.when, slots, policy)}}}]}}'
+            for index, rule in enumerate(policy.rules)
+        )
+        self.definition = "{" + rules + "}"
+        self._lock = threading.Lock()
+        try:
+            self._handle = _engine.create_ruleset(self.name, self.definition)
+        except ENGINE_ERRORS as exc:
+            raise EngineError(f"durable_rules refused the ruleset for {policy.ref}: {exc}") from exc
+
+    @classmethod
+    def for_policy(cls, policy: Policy, features: Sequence[str]) -> DurableRuleset:
+        """Return the ruleset for ``policy``, creating and registering it on first use."""
+        name = policy.digest
+        ruleset = _registry.get(name)
+        if ruleset is None:
+            with _registry_lock:
+                ruleset = _registry.get(name)
+                if ruleset is None:
+                    ruleset = cls(policy, features)
+                    _registry[name] = ruleset
+        return ruleset
+
+    def fire(self, values: dict[str, float]) -> list[int]:
+        """Assert the feature values as one fact; return the indexes of every rule that fired."""
+        rid = next(_request_ids)
+        body = ",".join(f'"f{i}":{encode_number(values[name])}' for i, name in enumerate(self.features))
+        fact = f'{{"rid":{rid}{"," if body else ""}{body}}}'
+        fired: list[int] = []
+        with self._lock:
+            try:
+                code, state = _engine.assert_fact(self._handle, fact)
+                if code == _NOT_HANDLED:
+                    return fired
+                try:
+                    result = _engine.start_action_for_state(self._handle, state)
+                    while result:
+                        message = json.loads(result[1])
+                        for action, frame in message.items():
+                            owner = frame.get("m", {}).get("rid")
+                            if owner != rid:
+                                raise EngineError(
+                                    f"durable_rules returned an action for request {owner} "
+                                    f"while deciding request {rid}"
+                                )
+                            fired.append(int(action[1:]))
+                        following = _engine.complete_and_start_action(self._handle, state)
+                        result = (None, following) if following else None
+                finally:
+                    _engine.retract_fact(self._handle, fact)
+            except ENGINE_ERRORS as exc:
+                raise EngineError(f"durable_rules failed on ruleset {self.name}: {exc}") from exc
+        # A rule whose condition holds through several branches of an ``$or`` fires once per branch.
+        return sorted(set(fired))

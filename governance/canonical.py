@@ -1,0 +1,121 @@
+"""Canonical JSON (RFC 8785, the JSON Canonicalization Scheme) and the digests built on it.
+
+Every document ``governance`` hashes (candidates, policies, decisions, ledger entries) is first
+written in this one form, so that the same content always gives the same bytes on any machine:
+
+* object members sorted by their keys' UTF-16 code units, no insignificant whitespace;
+* strings as ECMAScript's ``JSON.stringify`` writes them (UTF-8, minimal escapes);
+* numbers as ECMAScript's ``Number.prototype.toString`` writes them (shortest round-trip digits,
+  ``1e+25`` but ``0.00001`` and ``100``); NaN and infinities are refused.
+
+``CANONICAL_FORM`` names the scheme; ledger entries record it beside each hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["CANONICAL_FORM", "canonical_bytes", "canonical_digest", "es6_number", "sha256_hex"]
+
+CANONICAL_FORM = "jcs-rfc8785"
+
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def es6_number(value: float | int) -> str:
+    """Format a number exactly as ECMAScript's ``Number.prototype.toString`` does.
+
+    Raises:
+        ValueError: for NaN or an infinity, which JSON cannot carry.
+    """
+    if isinstance(value, bool):  # pragma: no cover - guarded by callers
+        raise TypeError("booleans are not numbers here")
+    if isinstance(value, int):
+        if abs(value) < 2**53:
+            return str(value)
+        value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} cannot be written as JSON")
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exp_text = repr(abs(value)).partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    raw = int_part + frac_part
+    stripped = raw.lstrip("0")
+    leading = len(raw) - len(stripped)
+    digits = stripped.rstrip("0") or "0"
+    k = len(digits)
+    n = len(int_part) + int(exp_text or 0) - leading  # value = 0.digits × 10**n
+    if k <= n <= 21:
+        body = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = f"{digits[:n]}.{digits[n:]}"
+    elif -6 < n <= 0:
+        body = "0." + "0" * (-n) + digits
+    else:
+        exponent = n - 1
+        exp_sign = "+" if exponent >= 0 else "-"
+        head = digits if k == 1 else f"{digits[0]}.{digits[1:]}"
+        body = f"{head}e{exp_sign}{abs(exponent)}"
+    return sign + body
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be")
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_encode_string(value))
+    elif isinstance(value, int | float):
+        out.append(es6_number(value))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        first = True
+        for key in sorted(value, key=_utf16_key):
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_encode_string(key))
+            out.append(":")
+            _write(value[key], out)
+        out.append("}")
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def canonical_bytes(document: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 encoding of a JSON-compatible value."""
+    out: list[str] = []
+    _write(document, out)
+    return "".join(out).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the lowercase hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_digest(document: Any) -> str:
+    """Return ``sha256:<hex>`` of the canonical form of ``document``."""
+    return "sha256:" + sha256_hex(canonical_bytes(document))

@@ -1,0 +1,53 @@
+"""The ``governance`` command line.
+
+Each command group lives in its own module and registers itself on :data:`app`. Every error the
+package raises on purpose ends the process with the exit code of its class (see
+:mod:`governance.exceptions`) and a message on stderr, never a traceback:
+
+====  ==========================================================
+0     decided (or the command did what it was asked)
+1     an unexpected internal error (a bug: please report it)
+2     invalid input: a candidate, option, population or log
+3     invalid policy: not found, malformed, or failing a check
+4     the rule engine failed
+5     the ledger cannot be read or written
+6     a ledger or audit bundle does not verify
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from governance.cli._app import app, console_error
+from governance.cli import decide as _decide  # noqa: F401 - registers commands
+from governance.cli import policy as _policy  # noqa: F401 - registers commands
+from governance.exceptions import GovernanceError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; translate package errors into messages and exit codes."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except GovernanceError as exc:
+        console_error(str(exc))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        console_error("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors come here in non-standalone mode
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(0)

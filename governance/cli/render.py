@@ -1,0 +1,130 @@
+"""Readable renderings of decisions for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from governance.decision import AtomResult, Decision
+from governance.tiers import Tier
+
+__all__ = ["format_number", "render_decision", "tier_text"]
+
+_TIER_STYLE = {Tier.OPEN: "bold green", Tier.STAGED: "bold yellow", Tier.RESTRICTED: "bold red"}
+
+
+def tier_text(tier: Tier) -> Text:
+    """The tier name, coloured."""
+    return Text(tier.value, style=_TIER_STYLE[tier])
+
+
+def format_number(value: float | None) -> str:
+    """A compact form: scientific for large or tiny magnitudes, up to 4 significant digits otherwise."""
+    if value is None:
+        return "unknown"
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def _atom(atom: AtomResult) -> str:
+    value = format_number(atom.value)
+    text = f"{atom.feature} {atom.op} {format_number(atom.threshold)} (value {value}"
+    if atom.ratio is not None:
+        text += f", {atom.ratio:.3g}x"
+    elif atom.margin is not None:
+        text += f", margin {atom.margin:+.3g}"
+    return text + (")" if atom.holds else ", not met)")
+
+
+def render_decision(decision: Decision, console: Console) -> None:
+    """Print one decision as a panel with its reasons, obligations, missing evidence and margins."""
+    title = Text.assemble(
+        (decision.model.get("name", "?"), "bold"),
+        "  under  ",
+        (f"{decision.policy.id}@{decision.policy.version}", "bold"),
+        "  as of ",
+        str(decision.as_of),
+    )
+    parts: list[Table | Text] = [Text.assemble("tier: ", tier_text(decision.tier))]
+    if decision.labels:
+        parts.append(Text("labels: " + ", ".join(decision.labels)))
+    if not decision.in_force and decision.in_force_note:
+        parts.append(Text("NOT IN FORCE: " + decision.in_force_note, style="bold magenta"))
+
+    if decision.reasons:
+        reasons = Table(title="reasons", show_lines=False, expand=True, title_justify="left")
+        reasons.add_column("rule")
+        reasons.add_column("tier")
+        reasons.add_column("conditions met")
+        reasons.add_column("source")
+        for reason in decision.reasons:
+            atoms = "\n".join(_atom(a) for a in reason.atoms if a.holds)
+            source = reason.source.title + (f", {reason.source.section}" if reason.source.section else "")
+            reasons.add_row(reason.rule, tier_text(reason.tier), atoms, source)
+        parts.append(reasons)
+    else:
+        parts.append(Text("no rule fired: every input the policy reads is below its thresholds"))
+
+    if decision.obligations:
+        duties = Table(title="obligations", expand=True, title_justify="left")
+        duties.add_column("id")
+        duties.add_column("what")
+        duties.add_column("due")
+        for duty in decision.obligations:
+            due = []
+            if duty.due_within_days is not None:
+                due.append(f"within {duty.due_within_days} days")
+            if duty.due_by is not None:
+                due.append(f"by {duty.due_by}")
+            duties.add_row(duty.id, duty.text, ", ".join(due))
+        parts.append(duties)
+
+    if decision.missing_evidence:
+        missing = Table(title="missing evidence (read as the worst case)", expand=True, title_justify="left")
+        missing.add_column("feature")
+        missing.add_column("why")
+        missing.add_column("required")
+        for item in decision.missing_evidence:
+            missing.add_row(item.feature, item.why, "yes" if item.required else "no")
+        parts.append(missing)
+
+    if decision.interval_resolutions:
+        intervals = Table(title="thresholds inside an input's interval", expand=True, title_justify="left")
+        intervals.add_column("feature")
+        intervals.add_column("threshold")
+        intervals.add_column("interval")
+        intervals.add_column("resolved")
+        for res in decision.interval_resolutions:
+            interval = f"[{format_number(res.lower)}, {format_number(res.upper)}]"
+            intervals.add_row(res.feature, format_number(res.threshold), interval, f"{res.resolved} ({res.stance})")
+        parts.append(intervals)
+
+    if decision.nearest_thresholds:
+        near = Table(title="how close to flipping (one feature at a time)", expand=True, title_justify="left")
+        near.add_column("feature")
+        near.add_column("value")
+        near.add_column("next threshold")
+        near.add_column("distance")
+        near.add_column("would give")
+        for item in decision.nearest_thresholds:
+            distance = f"{item.ratio:.3g}x" if item.ratio is not None else f"+{format_number(item.distance)}"
+            near.add_row(
+                item.feature, format_number(item.value), f"{item.op} {format_number(item.threshold)}", distance,
+                tier_text(item.raises_to),
+            )
+        parts.append(near)
+
+    if decision.plan:
+        plan = Table(title="staged plan", expand=True, title_justify="left")
+        plan.add_column("step")
+        plan.add_column("access")
+        plan.add_column("gate")
+        plan.add_column("min days")
+        for step in decision.plan:
+            plan.add_row(str(step["id"]), str(step["access"]), str(step["gate"]), str(step.get("min_days", "")))
+        parts.append(plan)
+
+    console.print(Panel(Group(*parts), title=title, title_align="left"))

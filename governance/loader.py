@@ -1,0 +1,220 @@
+"""Finding, reading and checking policies and candidates.
+
+Policies live in bundles ``<root>/<id>/<version>/policy.yaml``. The roots searched are the shipped
+``policies/`` (inside the installed wheel, or the source tree), then every folder in the
+``GOVERNANCE_POLICY_PATH`` environment variable. Python packages may add policies through the
+``governance.policies`` entry-point group: each entry point names a callable returning a
+:class:`~governance.policy.Policy` or an iterable of them.
+
+A reference is ``id`` (the version in force on the given date), ``id@version`` (pinned), or a path to
+a ``policy.yaml`` or a bundle folder. Released versions are listed with their digests in
+``policies/released.json``; a released version whose content changed is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from governance._yaml import load_document, pydantic_problems
+from governance.candidate import Candidate
+from governance.checks import check_policy
+from governance.exceptions import InputError, PolicyError, PolicyNotFoundError, PolicyValidationError, Problem
+from governance.policy import Policy
+
+__all__ = [
+    "PolicyEntry",
+    "data_dir",
+    "discover_policies",
+    "load_candidate",
+    "load_policy",
+    "parse_policy",
+    "released_digests",
+    "resolve_policies",
+]
+
+ENTRY_POINT_GROUP = "governance.policies"
+POLICY_FILE = "policy.yaml"
+RELEASED_FILE = "released.json"
+
+
+def data_dir(name: str) -> Path:
+    """The shipped ``policies``, ``evaluations`` or ``examples`` folder (wheel or source tree)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "_data" / name
+    return installed if installed.is_dir() else package.parent / name
+
+
+def _roots() -> list[Path]:
+    roots = [data_dir("policies")]
+    extra = os.environ.get("GOVERNANCE_POLICY_PATH", "")
+    roots += [Path(p) for p in extra.split(os.pathsep) if p]
+    return roots
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """A policy version that can be loaded: where it is, and its identity."""
+
+    id: str
+    version: str
+    origin: str
+    """The file it comes from, or ``entry-point:<name>`` for plugin policies."""
+    policy: Policy
+
+
+def released_digests(root: Path) -> dict[str, str]:
+    """The ``id@version -> digest`` list of released versions kept in ``<root>/released.json``."""
+    path = root / RELEASED_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read the released-versions list ({exc})") from exc
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def parse_policy(path: Path, *, released: dict[str, str] | None = None) -> Policy:
+    """Read, validate and statically check one ``policy.yaml``; every problem is reported at once."""
+    document, lines = load_document(path, error=PolicyError)
+    if not isinstance(document, dict):
+        raise PolicyValidationError(f"{path}: a policy must be a mapping", problems=[Problem(f"{path}:1", "not a mapping")])
+    try:
+        policy = Policy.model_validate(document)
+    except ValidationError as exc:
+        problems = pydantic_problems(exc.errors(), str(path), lines)
+        raise PolicyValidationError(f"{path}: {len(problems)} problem(s) in the policy", problems=problems) from exc
+    problems = check_policy(policy, source=str(path), lines=lines)
+    parts = path.resolve().parts
+    if len(parts) >= 3 and parts[-1] == POLICY_FILE and (parts[-3], parts[-2]) != (policy.id, policy.version):
+        problems.append(
+            Problem(f"{path}:1", f"bundle folder {parts[-3]}/{parts[-2]} does not match id@version {policy.ref}")
+        )
+    expected = (released or {}).get(policy.ref)
+    if expected is not None and expected != policy.digest:
+        problems.append(
+            Problem(
+                f"{path}:1",
+                f"{policy.ref} was released with digest {expected} but now hashes to {policy.digest}; "
+                "a released version never changes: publish a new version instead",
+            )
+        )
+    if problems:
+        raise PolicyValidationError(f"{path}: {len(problems)} problem(s) in the policy", problems=problems)
+    return policy
+
+
+def _plugin_policies() -> Iterator[PolicyEntry]:
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            provided = entry.load()()
+        except Exception as exc:  # a broken plugin must not hide the others; report it by name
+            raise PolicyError(f"policy plugin {entry.name!r} failed to load: {exc}") from exc
+        items: Iterable[object] = [provided] if isinstance(provided, Policy) else provided
+        for item in items:
+            if not isinstance(item, Policy):
+                raise PolicyError(f"policy plugin {entry.name!r} returned {type(item).__name__}, expected Policy")
+            problems = check_policy(item, source=f"entry-point:{entry.name}")
+            if problems:
+                raise PolicyValidationError(f"policy plugin {entry.name!r} failed the static checks", problems=problems)
+            yield PolicyEntry(item.id, item.version, f"entry-point:{entry.name}", item)
+
+
+@cache
+def _catalogue(roots: tuple[Path, ...]) -> tuple[PolicyEntry, ...]:
+    entries: list[PolicyEntry] = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        released = released_digests(root)
+        for path in sorted(root.glob(f"*/*/{POLICY_FILE}")):
+            policy = parse_policy(path, released=released)
+            entries.append(PolicyEntry(policy.id, policy.version, str(path), policy))
+    entries.extend(_plugin_policies())
+    seen: dict[str, str] = {}
+    for entry in entries:
+        ref = f"{entry.id}@{entry.version}"
+        if ref in seen:
+            raise PolicyError(f"{ref} is defined twice: {seen[ref]} and {entry.origin}")
+        seen[ref] = entry.origin
+    entries.sort(key=lambda e: (e.id, e.policy.effective.start, e.version))
+    return tuple(entries)
+
+
+def discover_policies() -> tuple[PolicyEntry, ...]:
+    """Every policy version available: shipped, on ``GOVERNANCE_POLICY_PATH``, and from plugins."""
+    return _catalogue(tuple(_roots()))
+
+
+def _pick_version(versions: list[PolicyEntry], day: dt.date) -> PolicyEntry:
+    in_force = [e for e in versions if e.policy.in_force(day)]
+    if in_force:
+        return in_force[-1]
+    started = [e for e in versions if e.policy.effective.start <= day]
+    return started[-1] if started else versions[0]
+
+
+def load_policy(ref: str | Path, *, as_of: dt.date | None = None) -> Policy:
+    """Load a policy by ``id``, ``id@version`` or path.
+
+    A bare ``id`` gives the version in force on ``as_of`` (today when omitted); when none is in
+    force, the latest version that had started by then (or the earliest version), whose decisions
+    will say that it is not in force.
+    """
+    text = str(ref)
+    path = Path(text)
+    if path.is_dir() and (path / POLICY_FILE).is_file():
+        path = path / POLICY_FILE
+    if path.is_file():
+        released = released_digests(path.parent.parent.parent) if path.name == POLICY_FILE else {}
+        return parse_policy(path, released=released)
+    if text.endswith((".yaml", ".yml", ".json")) or os.sep in text:
+        raise PolicyNotFoundError(f"{text}: no such policy file")
+    entries = discover_policies()
+    policy_id, _, version = text.partition("@")
+    versions = [e for e in entries if e.id == policy_id]
+    if not versions:
+        known = ", ".join(sorted({e.id for e in entries})) or "none"
+        raise PolicyNotFoundError(f"no policy with id {policy_id!r}; known policies: {known}")
+    if version:
+        for entry in versions:
+            if entry.version == version:
+                return entry.policy
+        known = ", ".join(e.version for e in versions)
+        raise PolicyNotFoundError(f"{policy_id} has no version {version!r}; versions: {known}")
+    return _pick_version(versions, as_of or dt.datetime.now(dt.UTC).date()).policy
+
+
+def resolve_policies(refs: Iterable[str], *, as_of: dt.date | None = None) -> list[Policy]:
+    """Load several references, in order; ``all`` expands to the current version of every policy id."""
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    out: list[Policy] = []
+    for ref in refs:
+        if ref == "all":
+            ids = sorted({e.id for e in discover_policies()})
+            out.extend(load_policy(policy_id, as_of=day) for policy_id in ids)
+        else:
+            out.append(load_policy(ref, as_of=day))
+    return out
+
+
+def load_candidate(path: str | Path) -> Candidate:
+    """Read and validate a candidate file (YAML or JSON); every problem names its field and line."""
+    file = Path(path)
+    document, lines = load_document(file, error=InputError)
+    if not isinstance(document, dict):
+        raise InputError(f"{file}: a candidate must be a mapping with model, compute and release")
+    try:
+        return Candidate.model_validate(document)
+    except ValidationError as exc:
+        problems = pydantic_problems(exc.errors(), str(file), lines)
+        raise InputError(f"{file}: {len(problems)} problem(s) in the candidate", problems=problems) from exc

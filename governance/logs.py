@@ -1,0 +1,70 @@
+"""Structured logging: one event per decision (and per ledger append), silent unless asked for.
+
+The library never prints on its own. :func:`configure_logging` turns events on, as JSON lines
+(``fmt="json"``) or readable console lines, on a stream of the caller's choice (the CLI uses stderr
+with ``--log-json`` or ``GOVERNANCE_LOG=json``). While logging is off, each event call is a no-op
+chosen when logging is configured, so the hot path pays nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Literal, TextIO
+
+import structlog
+
+__all__ = ["configure_logging", "get_logger"]
+
+_SILENT = logging.CRITICAL
+
+
+class _StreamLogger:
+    """The end of the processor chain: writes each rendered event as a line."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+
+    def msg(self, message: str) -> None:
+        if self.stream is not None:
+            self.stream.write(message + "\n")
+            self.stream.flush()
+
+    info = debug = warning = error = critical = msg
+
+
+_state: dict[str, Any] = {}
+_loggers: dict[str, Any] = {}
+
+
+def configure_logging(
+    fmt: Literal["json", "console", "off"] = "json",
+    *,
+    stream: TextIO | None = None,
+    level: int = logging.INFO,
+) -> None:
+    """Turn structured events on (``json`` or ``console``) or off, writing to ``stream`` (stderr)."""
+    _loggers.clear()
+    if fmt == "off":
+        _state.clear()
+        return
+    renderer: Any = structlog.processors.JSONRenderer(sort_keys=True) if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    _state["processors"] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        renderer,
+    ]
+    _state["wrapper"] = structlog.make_filtering_bound_logger(level)
+    _state["sink"] = _StreamLogger(stream if stream is not None else sys.stderr)
+
+
+def get_logger(name: str) -> Any:
+    """Return a structlog logger for ``name`` under the current configuration (silent by default)."""
+    logger = _loggers.get(name)
+    if logger is None:
+        if not _state:
+            logger = structlog.make_filtering_bound_logger(_SILENT)(_StreamLogger(None), [], {})
+        else:
+            logger = _state["wrapper"](_state["sink"], _state["processors"], {"logger": name})
+        _loggers[name] = logger
+    return logger
