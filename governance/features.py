@@ -18,6 +18,10 @@ Catalogue (``<d>`` is any risk domain, built-in or declared by the policy):
 ``model.parameters``                parameter count
 ``model.generative``                1 when the model generates text, audio, images or video
 ``model.bio_sequence``              1 when trained primarily on biological sequence data
+``release.weights_public``          1 when the weights are published (open_weights, open_source, or listed)
+``release.foss_licence``            1 when the licence is OSI-approved or FSF-libre (SPDX list)
+``release.architecture_public``     1 when architecture information or code is published
+``release.usage_info_public``       1 when usage information (model card, documentation) is published
 =================================  =======================================================================
 """
 
@@ -28,7 +32,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from governance.candidate import BUILTIN_DOMAINS, Candidate, FlopInterval
+from governance.candidate import BUILTIN_DOMAINS, Candidate, FlopInterval, Release, ReleaseForm
+from governance.licences import is_foss
 from governance.policy import ComputeStance, Policy
 
 __all__ = [
@@ -71,6 +76,10 @@ _FIXED: dict[str, FeatureInfo] = {
         FeatureInfo("model.parameters", "scope", "parameters", 0.0, math.inf, False),
         FeatureInfo("model.generative", "flag", "flag", 0.0, 1.0, False),
         FeatureInfo("model.bio_sequence", "flag", "flag", 0.0, 1.0, False),
+        FeatureInfo("release.weights_public", "flag", "flag", 0.0, 1.0, False),
+        FeatureInfo("release.foss_licence", "flag", "flag", 0.0, 1.0, False),
+        FeatureInfo("release.architecture_public", "flag", "flag", 0.0, 1.0, False),
+        FeatureInfo("release.usage_info_public", "flag", "flag", 0.0, 1.0, False),
     )
 }
 
@@ -202,4 +211,23 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
     generative = {"text", "audio", "image", "video"} & set(candidate.model.modalities)
     values["model.generative"] = 1.0 if generative or not candidate.model.modalities else 0.0
     values["model.bio_sequence"] = 1.0 if candidate.model.trained_primarily_on_biological_sequences else 0.0
+    values.update(release_features(candidate.release))
     return FeatureVector(values, missing, intervals, adjustment)
+
+
+_ARCHITECTURE = {"architecture", "model_architecture", "inference_code", "training_code", "code"}
+_USAGE = {"model_card", "usage_documentation", "documentation", "usage_information", "technical_report"}
+
+
+def release_features(release: Release) -> dict[str, float]:
+    """The openness flags of a release plan."""
+    components = {c.strip().lower().replace(" ", "_").replace("-", "_") for c in release.components}
+    weights = release.form in (ReleaseForm.OPEN_WEIGHTS, ReleaseForm.OPEN_SOURCE) or bool(
+        {"weights", "model_parameters", "parameters"} & components
+    )
+    return {
+        "release.weights_public": 1.0 if weights else 0.0,
+        "release.foss_licence": 1.0 if is_foss(release.license) else 0.0,
+        "release.architecture_public": 1.0 if weights and (_ARCHITECTURE & components or release.form is ReleaseForm.OPEN_SOURCE) else 0.0,
+        "release.usage_info_public": 1.0 if _USAGE & components else 0.0,
+    }
