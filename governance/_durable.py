@@ -112,8 +112,7 @@ class DurableRuleset:
                             owner = frame.get("m", {}).get("rid")
                             if owner != rid:
                                 raise EngineError(
-                                    f"durable_rules returned an action for request {owner} "
-                                    f"while deciding request {rid}"
+                                    f"durable_rules returned an action for request {owner} while deciding request {rid}"
                                 )
                             fired.append(int(action[1:]))
                         following = _engine.complete_and_start_action(self._handle, state)

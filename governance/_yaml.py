@@ -64,7 +64,7 @@ def load_document(path: Path, *, error: type[Exception] = InputError) -> tuple[A
             raise error(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -154,7 +154,9 @@ class EvaluationResult(_Strict):
     domain: DomainName
     score: Annotated[float, Field(allow_inf_nan=False)]
     stderr: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    interval: tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]] | None = None
+    interval: (
+        tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]] | None
+    ) = None
     samples: Annotated[int, Field(ge=1)] | None = None
     elicitation: Elicitation = Elicitation.AS_RELEASED
     date: dt.date | None = None

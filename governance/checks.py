@@ -54,29 +54,38 @@ def _references(policy: Policy, at: Locator) -> list[Problem]:
                 problems.append(Problem(at(*here, "when"), f"rule {rule.id}: unknown feature {atom.feature!r}"))
             if atom.param is not None and atom.param not in thresholds:
                 problems.append(
-                    Problem(at(*here, "when"), f"rule {rule.id}: parameter {atom.param!r} is not in parameters.thresholds")
+                    Problem(
+                        at(*here, "when"), f"rule {rule.id}: parameter {atom.param!r} is not in parameters.thresholds"
+                    )
                 )
         if rule.source not in policy.sources_by_id:
             problems.append(Problem(at(*here, "source"), f"rule {rule.id}: unknown source {rule.source!r}"))
-        for obligation in rule.obligations:
-            if obligation not in policy.obligations_by_id:
-                problems.append(Problem(at(*here, "obligations"), f"rule {rule.id}: unknown obligation {obligation!r}"))
+        for duty_id in rule.obligations:
+            if duty_id not in policy.obligations_by_id:
+                problems.append(Problem(at(*here, "obligations"), f"rule {rule.id}: unknown obligation {duty_id!r}"))
     for index, obligation in enumerate(policy.obligations):
         if obligation.source not in policy.sources_by_id:
             problems.append(
-                Problem(at("obligations", index, "source"), f"obligation {obligation.id}: unknown source {obligation.source!r}")
+                Problem(
+                    at("obligations", index, "source"),
+                    f"obligation {obligation.id}: unknown source {obligation.source!r}",
+                )
             )
     for obligation_id in policy.evidence.if_missing_obligations:
         if obligation_id not in policy.obligations_by_id:
-            problems.append(Problem(at("evidence"), f"evidence.if_missing_obligations: unknown obligation {obligation_id!r}"))
+            problems.append(
+                Problem(at("evidence"), f"evidence.if_missing_obligations: unknown obligation {obligation_id!r}")
+            )
     for domain in policy.evidence.required_domains:
         if domain not in domains:
             problems.append(Problem(at("evidence"), f"evidence.required_domains: unknown domain {domain!r}"))
     if (policy.parameters.reference_date is None) != (policy.parameters.halving_months is None):
         problems.append(Problem(at("parameters"), "give both reference_date and halving_months, or neither"))
-    if any(rule.tier is Tier.STAGED for rule in policy.rules) or policy.evidence.if_missing_tier is Tier.STAGED:
-        if not policy.plan:
-            problems.append(Problem(at("rules"), "the policy can decide 'staged' but has no plan template"))
+    can_stage = any(rule.tier is Tier.STAGED for rule in policy.rules) or (
+        policy.evidence.required_domains and policy.evidence.if_missing_tier is Tier.STAGED
+    )
+    if can_stage and not policy.plan:
+        problems.append(Problem(at("rules"), "the policy can decide 'staged' but has no plan template"))
     for left, right in policy.label_conflicts:
         if left == right:
             problems.append(Problem(at("label_conflicts"), f"label {left!r} cannot conflict with itself"))
@@ -139,23 +148,23 @@ def _regions(policy: Policy, at: Locator) -> list[Problem]:
                 continue
             adds_nothing = set(rule.labels) <= set(other.labels) and set(rule.obligations) <= set(other.obligations)
             more_or_equal = other.tier > rule.tier or (other.tier == rule.tier and other_index < index)
-            if adds_nothing and more_or_equal and all(
-                any(box_contains(outer, inner) for outer in live[other_index]) for inner in live[index]
+            if (
+                adds_nothing
+                and more_or_equal
+                and all(any(box_contains(outer, inner) for outer in live[other_index]) for inner in live[index])
             ):
                 problems.append(
                     Problem(
                         at("rules", index),
-                        f"rule {rule.id} is shadowed by rule {other.id}: whenever it fires, {other.id} fires with a tier "
-                        "at least as restrictive and every label and obligation it attaches",
+                        f"rule {rule.id} is shadowed by rule {other.id}: whenever it fires, {other.id} fires "
+                        "with a tier at least as restrictive and every label and obligation it attaches",
                     )
                 )
     conflicts = {frozenset(pair) for pair in policy.label_conflicts}
     for index, rule in enumerate(rules):
         for other_index in range(index, len(rules)):
             other = rules[other_index]
-            clashing = sorted(
-                f"{a}/{b}" for a in rule.labels for b in other.labels if frozenset((a, b)) in conflicts
-            )
+            clashing = sorted(f"{a}/{b}" for a in rule.labels for b in other.labels if frozenset((a, b)) in conflicts)
             if not clashing:
                 continue
             if any(boxes_overlap(a, b) for a in live[index] for b in live[other_index]):

@@ -48,8 +48,7 @@ class CompiledPolicy:
         """Features the rules read, in order of first use."""
         self.rule_tiers: tuple[Tier, ...] = tuple(rule.tier for rule in policy.rules)
         self.predicates: tuple[Predicate, ...] = tuple(
-            eval(f"lambda v: {_python_source(rule.when, policy)}", {})  # noqa: S307 - source built from validated atoms
-            for rule in policy.rules
+            eval(f"lambda v: {_python_source(rule.when, policy)}", {}) for rule in policy.rules
         )
         self.thresholds: dict[str, tuple[float, ...]] = {}
         """Per feature, every distinct threshold the rules compare it with, ascending."""

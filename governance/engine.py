@@ -35,7 +35,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 Evaluator = Literal["durable_rules", "python"]
 
 
-
 def evaluator_names() -> tuple[str, ...]:
     """The evaluators ``decide`` accepts."""
     return ("durable_rules", "python")
@@ -53,19 +52,23 @@ def _source(policy: Policy, source_id: str) -> dict[str, Any]:
     return out
 
 
-def _atom_results(item: Atom | Condition, policy: Policy, values: Mapping[str, float], out: list[dict[str, Any]]) -> None:
+def _atom_results(
+    item: Atom | Condition, policy: Policy, values: Mapping[str, float], out: list[dict[str, Any]]
+) -> None:
     if isinstance(item, Condition):
         for sub in item.items:
             _atom_results(sub, policy, values, out)
         return
     threshold = policy.threshold(item)
     value = values[item.feature]
-    holds = {">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[item.op]
+    holds = {">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[
+        item.op
+    ]
     result: dict[str, Any] = {"feature": item.feature, "op": item.op, "threshold": threshold, "holds": holds}
     if not math.isinf(value):
         result["value"] = value
         result["margin"] = value - threshold
-        info = feature_info(item.feature, tuple())
+        info = feature_info(item.feature, ())
         if info is not None and info.kind == "compute" and threshold > 0:
             result["ratio"] = value / threshold
     out.append(result)
@@ -96,7 +99,9 @@ def _nearest(compiled: CompiledPolicy, values: Mapping[str, float], tier: Tier) 
             continue
         for atom in rule.when.atoms():
             if atom.is_lower_bound:
-                lower_bound_ops.setdefault(atom.feature, {}).setdefault(compiled.policy.threshold(atom), set()).add(atom.op)
+                lower_bound_ops.setdefault(atom.feature, {}).setdefault(compiled.policy.threshold(atom), set()).add(
+                    atom.op
+                )
     for feature in sorted(lower_bound_ops):
         value = values[feature]
         if math.isinf(value):
@@ -173,8 +178,12 @@ def _decide_one(candidate: Candidate, policy: Policy, as_of: dt.date, evaluator:
     for feature, why in sorted(features.missing.items()):
         domain = feature.partition(".")[2] if feature.startswith("capability.") else None
         is_required = domain in required if domain else False
-        if compiled.reads(feature) or is_required or (
-            feature == "training_flop" and any(compiled.reads(f) for f in ("training_flop_total", "effective_flop"))
+        if (
+            compiled.reads(feature)
+            or is_required
+            or (
+                feature == "training_flop" and any(compiled.reads(f) for f in ("training_flop_total", "effective_flop"))
+            )
         ):
             missing.append({"feature": feature, "why": why, "required": is_required})
 

@@ -163,7 +163,8 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
         intervals.append(note)
     if math.isinf(flop):
         missing["training_flop"] = (
-            "training compute is unknown" if candidate.compute.training_flop is None
+            "training compute is unknown"
+            if candidate.compute.training_flop is None
             else "training compute has no upper bound; read as above every threshold"
         )
     values["training_flop"] = flop
@@ -196,7 +197,9 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
             values[f"evidence_gap.{domain}"] = 0.0
             if score.upper is not None:
                 intervals.append(
-                    IntervalNote(f"capability.{domain}", score.lower, score.score, score.upper, score.upper, "upper_bound")
+                    IntervalNote(
+                        f"capability.{domain}", score.lower, score.score, score.upper, score.upper, "upper_bound"
+                    )
                 )
 
     values["release.openness"] = float(candidate.release.form.openness)
@@ -228,6 +231,8 @@ def release_features(release: Release) -> dict[str, float]:
     return {
         "release.weights_public": 1.0 if weights else 0.0,
         "release.foss_licence": 1.0 if is_foss(release.license) else 0.0,
-        "release.architecture_public": 1.0 if weights and (_ARCHITECTURE & components or release.form is ReleaseForm.OPEN_SOURCE) else 0.0,
+        "release.architecture_public": 1.0
+        if weights and (_ARCHITECTURE & components or release.form is ReleaseForm.OPEN_SOURCE)
+        else 0.0,
         "release.usage_info_public": 1.0 if _USAGE & components else 0.0,
     }

@@ -87,7 +87,9 @@ def parse_policy(path: Path, *, released: dict[str, str] | None = None) -> Polic
     """Read, validate and statically check one ``policy.yaml``; every problem is reported at once."""
     document, lines = load_document(path, error=PolicyError)
     if not isinstance(document, dict):
-        raise PolicyValidationError(f"{path}: a policy must be a mapping", problems=[Problem(f"{path}:1", "not a mapping")])
+        raise PolicyValidationError(
+            f"{path}: a policy must be a mapping", problems=[Problem(f"{path}:1", "not a mapping")]
+        )
     try:
         policy = Policy.model_validate(document)
     except ValidationError as exc:

@@ -48,7 +48,11 @@ def configure_logging(
     if fmt == "off":
         _state.clear()
         return
-    renderer: Any = structlog.processors.JSONRenderer(sort_keys=True) if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=True)
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     _state["processors"] = [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -63,8 +67,10 @@ def get_logger(name: str) -> Any:
     logger = _loggers.get(name)
     if logger is None:
         if not _state:
-            logger = structlog.make_filtering_bound_logger(_SILENT)(_StreamLogger(None), [], {})
+            silent: Any = structlog.make_filtering_bound_logger(_SILENT)
+            logger = silent(_StreamLogger(None), [], {})
         else:
-            logger = _state["wrapper"](_state["sink"], _state["processors"], {"logger": name})
+            wrapper: Any = _state["wrapper"]
+            logger = wrapper(_state["sink"], _state["processors"], {"logger": name})
         _loggers[name] = logger
     return logger

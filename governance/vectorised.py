@@ -70,7 +70,9 @@ class VectorisedPolicy:
         self.features = tuple(dict.fromkeys((*compiled.features, *self.required_gaps)))
         """Every array :meth:`evaluate` needs."""
 
-    def _condition(self, item: Atom | Condition, arrays: Mapping[str, FloatArray], memo: dict[tuple[str, str, float], BoolArray]) -> BoolArray:
+    def _condition(
+        self, item: Atom | Condition, arrays: Mapping[str, FloatArray], memo: dict[tuple[str, str, float], BoolArray]
+    ) -> BoolArray:
         if isinstance(item, Atom):
             key = (item.feature, item.op, self.policy.threshold(item))
             result = memo.get(key)

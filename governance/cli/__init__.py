@@ -19,35 +19,18 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
-from governance.cli._app import app, console_error
 from governance.cli import decide as _decide  # noqa: F401 - registers commands
 from governance.cli import policy as _policy  # noqa: F401 - registers commands
+from governance.cli._app import app, console_error
 from governance.exceptions import GovernanceError
 
 __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; translate package errors into messages and exit codes."""
+    """Run the CLI; translate package errors into messages and exit codes (usage errors exit 2)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="governance")
     except GovernanceError as exc:
         console_error(str(exc))
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        console_error("aborted")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click's usage errors come here in non-standalone mode
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(0)

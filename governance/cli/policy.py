@@ -79,7 +79,10 @@ def show_command(
     console.print(f"[bold]{policy.ref}[/bold]  {policy.title}")
     console.print(f"kind {policy.kind.value}, jurisdiction {policy.jurisdiction}, digest {policy.digest}")
     end = policy.effective.end or "no end date"
-    console.print(f"in force from {policy.effective.start} to {end}" + (f" ({policy.effective.note})" if policy.effective.note else ""))
+    console.print(
+        f"in force from {policy.effective.start} to {end}"
+        + (f" ({policy.effective.note})" if policy.effective.note else "")
+    )
     if policy.summary:
         console.print(policy.summary, markup=False)
     for note in policy.interpretation:
@@ -100,7 +103,11 @@ def show_command(
             duties.add_column(column)
         for duty in policy.obligations:
             source = policy.sources_by_id.get(duty.source)
-            duties.add_row(duty.id, duty.text, source.title + (f", {source.section}" if source and source.section else "") if source else duty.source)
+            duties.add_row(
+                duty.id,
+                duty.text,
+                source.title + (f", {source.section}" if source and source.section else "") if source else duty.source,
+            )
         console.print(duties)
 
 

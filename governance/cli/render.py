@@ -109,11 +109,14 @@ def render_decision(decision: Decision, console: Console) -> None:
         near.add_column("next threshold")
         near.add_column("distance")
         near.add_column("would give")
-        for item in decision.nearest_thresholds:
-            distance = f"{item.ratio:.3g}x" if item.ratio is not None else f"+{format_number(item.distance)}"
+        for nearest in decision.nearest_thresholds:
+            distance = f"{nearest.ratio:.3g}x" if nearest.ratio is not None else f"+{format_number(nearest.distance)}"
             near.add_row(
-                item.feature, format_number(item.value), f"{item.op} {format_number(item.threshold)}", distance,
-                tier_text(item.raises_to),
+                nearest.feature,
+                format_number(nearest.value),
+                f"{nearest.op} {format_number(nearest.threshold)}",
+                distance,
+                tier_text(nearest.raises_to),
             )
         parts.append(near)
 
