@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,28 @@ __all__ = ["CANONICAL_FORM", "canonical_bytes", "canonical_digest", "es6_number"
 CANONICAL_FORM = "jcs-rfc8785"
 
 _encode_string = json.JSONEncoder(ensure_ascii=False).encode
+_fast_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+
+# Number tokens that Python writes differently from ECMAScript: integral floats ("100.0"), negative
+# exponents ("1e-07"), exponents 16 to 20 (ECMAScript writes those as integers), and integers too
+# long to be exact doubles. A match inside a string is a false alarm that only costs the slow path;
+# no such number token can escape these patterns. Each pattern starts with a literal, which keeps
+# the search fast; one alternation would not.
+_SUSPECTS = tuple(re.compile(pattern) for pattern in (r"\.0[,\]}]", r"e-[0-9]", r"e\+(?:1[6-9]|20)[,\]}]"))
+_LONG_DIGITS = re.compile(r"[0-9]{16,}[,\]}]")
+
+
+def _suspect(text: str) -> bool:
+    """True when ``text`` may hold a number token that ECMAScript would write differently."""
+    if any(pattern.search(text) for pattern in _SUSPECTS):
+        return True
+    for match in _LONG_DIGITS.finditer(text):
+        start = match.start()
+        while start > 0 and text[start - 1].isdigit():
+            start -= 1
+        if start == 0 or text[start - 1] in ":[,-":
+            return True  # a whole integer token of 16 digits or more (a long fraction is harmless)
+    return False
 
 
 def es6_number(value: float | int) -> str:
@@ -105,7 +128,25 @@ def _write(value: Any, out: list[str]) -> None:
 
 
 def canonical_bytes(document: Any) -> bytes:
-    """Return the RFC 8785 canonical UTF-8 encoding of a JSON-compatible value."""
+    """Return the RFC 8785 canonical UTF-8 encoding of a JSON-compatible value.
+
+    Most documents take a fast path through the C JSON encoder: when its output is pure ASCII (so
+    code-point and UTF-16 key orders agree) and holds no number token that Python and ECMAScript
+    write differently, it is already canonical. Anything else is written by the exact encoder.
+    """
+    try:
+        text = _fast_encode(document)
+    except (TypeError, ValueError):
+        text = None
+    if text is None or not text.isascii() or _suspect(text):
+        out: list[str] = []
+        _write(document, out)
+        text = "".join(out)
+    return text.encode("utf-8")
+
+
+def canonical_bytes_exact(document: Any) -> bytes:
+    """The canonical encoding by the exact encoder alone (the reference the fast path is tested against)."""
     out: list[str] = []
     _write(document, out)
     return "".join(out).encode("utf-8")

@@ -58,6 +58,31 @@ class CompiledPolicy:
                 current.add(policy.threshold(atom))
                 self.thresholds[atom.feature] = tuple(sorted(current))
 
+        self._raising: dict[Tier, dict[str, tuple[tuple[float, bool], ...]]] = {}
+
+    def raising_thresholds(self, tier: Tier) -> dict[str, tuple[tuple[float, bool], ...]]:
+        """Per feature (sorted), the lower-bound thresholds of rules above ``tier``, ascending.
+
+        Each entry is ``(threshold, strict)``; ``strict`` is True when only ``>`` tests it, so the
+        value must exceed the threshold.
+        """
+        cached = self._raising.get(tier)
+        if cached is not None:
+            return cached
+        ops: dict[str, dict[float, set[str]]] = {}
+        for rule in self.policy.rules:
+            if rule.tier <= tier:
+                continue
+            for atom in rule.when.atoms():
+                if atom.is_lower_bound:
+                    ops.setdefault(atom.feature, {}).setdefault(self.policy.threshold(atom), set()).add(atom.op)
+        result = {
+            feature: tuple((threshold, ops[feature][threshold] == {">"}) for threshold in sorted(ops[feature]))
+            for feature in sorted(ops)
+        }
+        self._raising[tier] = result
+        return result
+
     @cached_property
     def durable(self) -> DurableRuleset:
         """The durable_rules ruleset, created on first use and kept for the life of the process."""
