@@ -106,9 +106,10 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, Mapping):
         out.append("{")
         first = True
-        for key in sorted(value, key=_utf16_key):
+        for key in value:
             if not isinstance(key, str):
                 raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+        for key in sorted(value, key=_utf16_key):
             if not first:
                 out.append(",")
             first = False
@@ -134,10 +135,12 @@ def canonical_bytes(document: Any) -> bytes:
     code-point and UTF-16 key orders agree) and holds no number token that Python and ECMAScript
     write differently, it is already canonical. Anything else is written by the exact encoder.
     """
-    try:
-        text = _fast_encode(document)
-    except (TypeError, ValueError):
-        text = None
+    text: str | None = None
+    if isinstance(document, dict | list):  # a bare scalar has no separators for the checks to see
+        try:
+            text = _fast_encode(document)
+        except (TypeError, ValueError):
+            text = None
     if text is None or not text.isascii() or _suspect(text):
         out: list[str] = []
         _write(document, out)
