@@ -21,7 +21,7 @@ from governance.decision import DECISION_SCHEMA_VERSION, Decision
 from governance.exceptions import InputError
 from governance.features import extract_features
 from governance.logs import get_logger
-from governance.policy import Policy
+from governance.policy import Policy, PolicyKind
 from governance.tiers import Tier
 
 __all__ = ["ENGINE_NAME", "ENGINE_VERSION", "decide", "evaluator_names"]
@@ -42,6 +42,9 @@ def evaluator_names() -> tuple[str, ...]:
 
 def _in_force_note(policy: Policy, day: dt.date) -> str | None:
     period = policy.effective
+    if policy.kind is PolicyKind.PROPOSAL:
+        note = f"{policy.ref} is a proposal and was never in force"
+        return note + (f" ({period.note})" if period.note else "")
     if period.contains(day):
         return None
     if day < period.start:

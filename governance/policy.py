@@ -302,8 +302,8 @@ class Policy(_Spec):
         return self.parameters.thresholds[atom.param]
 
     def in_force(self, day: dt.date) -> bool:
-        """True when this version is in force on ``day``."""
-        return self.effective.contains(day)
+        """True when this version is in force on ``day``; a proposal (e.g. a vetoed bill) never is."""
+        return self.kind is not PolicyKind.PROPOSAL and self.effective.contains(day)
 
     def with_thresholds(self, **values: float) -> Policy:
         """Return a copy with named thresholds replaced (a new digest); used by sweeps."""
