@@ -72,7 +72,9 @@ def candidate_documents(draw: st.DrawFn) -> dict[str, Any]:
         "release": {
             "form": draw(st.sampled_from(FORMS)),
             "license": draw(st.sampled_from([None, "Apache-2.0", "MIT", "LicenseRef-Proprietary"])),
-            "components": draw(st.lists(st.sampled_from(["weights", "architecture", "model_card", "code"]), unique=True)),
+            "components": draw(
+                st.lists(st.sampled_from(["weights", "architecture", "model_card", "code"]), unique=True)
+            ),
         },
     }
     if draw(st.booleans()):
@@ -89,7 +91,9 @@ def _date(year: int) -> Any:
 @st.composite
 def _intervals(draw: st.DrawFn) -> dict[str, float]:
     points = sorted(draw(st.lists(flops(), min_size=1, max_size=3)))
-    keys = draw(st.sampled_from([("estimate",), ("lower",), ("upper",), ("lower", "upper"), ("lower", "estimate", "upper")]))
+    keys = draw(
+        st.sampled_from([("estimate",), ("lower",), ("upper",), ("lower", "upper"), ("lower", "estimate", "upper")])
+    )
     chosen = points[: len(keys)] if len(points) >= len(keys) else points + [points[-1]] * (len(keys) - len(points))
     return dict(zip(keys, sorted(chosen), strict=True))
 

@@ -83,7 +83,7 @@ class TestDocuments:
 
     def test_strings_escape_minimally(self) -> None:
         """Control characters are escaped, other characters are written as UTF-8."""
-        assert canonical_bytes({"a": "é\n\u0001\"/"}) == '{"a":"é\\n\\u0001\\"/"}'.encode()
+        assert canonical_bytes({"a": 'é\n\u0001"/'}) == '{"a":"é\\n\\u0001\\"/"}'.encode()
 
     def test_digest_names_algorithm(self) -> None:
         """Digests are prefixed with their algorithm."""

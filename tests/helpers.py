@@ -1,0 +1,60 @@
+"""Small builders shared by the tests: policies and candidates from a few keyword arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from governance import Candidate, Policy
+
+
+def make_policy(rules: list[dict[str, Any]], **extra: Any) -> Policy:
+    """A valid policy with the given rules, one source ``s`` and a one-step plan."""
+    document: dict[str, Any] = {
+        "id": extra.pop("id", "test-policy"),
+        "version": extra.pop("version", "1.0"),
+        "title": "Test policy",
+        "kind": "illustrative",
+        "jurisdiction": "none",
+        "effective": extra.pop("effective", {"from": "2020-01-01"}),
+        "sources": [{"id": "s", "title": "Test source", "section": "§1"}],
+        "plan": [{"id": "api", "access": "api", "gate": "no incident for 30 days", "min_days": 30}],
+        "rules": [{"rationale": "because", "source": "s", **rule} for rule in rules],
+        **extra,
+    }
+    return Policy.model_validate(document)
+
+
+def make_candidate(
+    flop: Any = 1e24,
+    *,
+    capabilities: dict[str, Any] | None = None,
+    form: str = "api",
+    **sections: Any,
+) -> Candidate:
+    """A candidate with the given compute, capabilities and release form."""
+    document: dict[str, Any] = {
+        "model": {"name": "Model", "developer": "Lab"},
+        "compute": {"training_flop": flop, **sections.pop("compute", {})},
+        "capabilities": capabilities or {},
+        "release": {"form": form, **sections.pop("release", {})},
+        **sections,
+    }
+    return Candidate.model_validate(document)
+
+
+COMPUTE_RULES = [
+    {
+        "id": "over-1e25",
+        "tier": "staged",
+        "when": {"all": [{"feature": "training_flop", "op": ">=", "value": 1e25}]},
+        "labels": ["big"],
+    },
+    {
+        "id": "over-1e26",
+        "tier": "restricted",
+        "when": {"all": [{"feature": "training_flop", "op": ">", "value": 1e26}]},
+        "labels": ["huge"],
+    },
+    {"id": "bio", "tier": "restricted", "when": {"all": [{"feature": "capability.bio", "op": ">=", "value": 0.8}]}},
+]
+"""The three-rule policy the reference figures use: compute and one capability."""

@@ -1,0 +1,173 @@
+"""Candidate validation: strict, finite, and every error names its field."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from governance import Candidate, InputError, load_candidate
+from governance.candidate import CapabilityScore, FlopInterval, ReleaseForm
+from tests.strategies import candidate_documents
+
+BASE: dict[str, Any] = {
+    "model": {"name": "M", "developer": "Lab"},
+    "compute": {"training_flop": 1e24},
+    "release": {"form": "api"},
+}
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    document = {key: dict(value) if isinstance(value, dict) else value for key, value in BASE.items()}
+    for dotted, value in changes.items():
+        section, _, field = dotted.partition("__")
+        if field:
+            document.setdefault(section, {})[field] = value
+        else:
+            document[section] = value
+    return document
+
+
+def _error_fields(document: dict[str, Any]) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        Candidate.model_validate(document)
+    return {".".join(str(part) for part in error["loc"]) for error in caught.value.errors()}
+
+
+class TestValidation:
+    """Malformed candidates are refused with the field named."""
+
+    def test_minimal_candidate_is_valid(self) -> None:
+        """model, compute and release are enough."""
+        candidate = Candidate.model_validate(BASE)
+        assert candidate.release.form is ReleaseForm.API
+        assert candidate.capabilities == {}
+
+    def test_unknown_key_refused(self) -> None:
+        """A misspelt key is an error, not silently ignored."""
+        assert any("trainng_flop" in field for field in _error_fields(_with(compute__trainng_flop=1.0)))
+
+    def test_training_flop_must_be_stated(self) -> None:
+        """Unknown compute must be said explicitly (null), never left out."""
+        document = _with()
+        document["compute"] = {}
+        assert "compute.training_flop" in _error_fields(document)
+
+    @pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan, "lots"])
+    def test_training_flop_positive_finite(self, bad: object) -> None:
+        """Compute is a positive finite number."""
+        assert any(f.startswith("compute.training_flop") for f in _error_fields(_with(compute__training_flop=bad)))
+
+    def test_interval_order(self) -> None:
+        """An interval must satisfy lower <= estimate <= upper."""
+        with pytest.raises(ValidationError, match="lower <= estimate <= upper"):
+            FlopInterval(lower=2e25, upper=1e25)
+
+    def test_interval_needs_a_point(self) -> None:
+        """An empty interval is refused: null is how unknown is written."""
+        with pytest.raises(ValidationError, match="at least one"):
+            FlopInterval()
+
+    @pytest.mark.parametrize("score", [-0.1, 1.01, math.nan])
+    def test_scores_in_unit_interval(self, score: float) -> None:
+        """Normalised scores lie in [0, 1]."""
+        assert any("capabilities.bio" in f for f in _error_fields(_with(capabilities={"bio": score})))
+
+    def test_domain_names_are_identifiers(self) -> None:
+        """Risk domains are lower-case identifiers."""
+        assert any("capabilities" in f for f in _error_fields(_with(capabilities={"Bio Risk": 0.1})))
+
+    def test_licence_must_look_like_spdx(self) -> None:
+        """Free text is not a licence id."""
+        assert "release.license" in _error_fields(_with(release={"form": "api", "license": "the llama licence"}))
+
+    def test_unknown_release_form(self) -> None:
+        """The release form is one of the gradient's names."""
+        assert "release.form" in _error_fields(_with(release={"form": "torrent"}))
+
+    @given(
+        st.dictionaries(
+            st.sampled_from(["model", "compute", "release", "capabilities", "x"]), st.none() | st.integers() | st.text()
+        )
+    )
+    def test_malformed_never_crashes(self, document: dict[str, Any]) -> None:
+        """Arbitrary junk gives a validation error naming a field, never another exception."""
+        try:
+            Candidate.model_validate(document)
+        except ValidationError as exc:
+            assert all(error["loc"] for error in exc.errors())
+
+
+class TestCapabilityScore:
+    """Capability intervals expose the conservative bound."""
+
+    def test_bound_is_upper(self) -> None:
+        """Policies read the upper bound of an interval."""
+        assert CapabilityScore(score=0.4, lower=0.3, upper=0.55).bound == 0.55
+
+    def test_bound_without_interval(self) -> None:
+        """Without an interval the score itself is read."""
+        assert CapabilityScore(score=0.4).bound == 0.4
+
+
+class TestDigest:
+    """A candidate's identity is the digest of its canonical document."""
+
+    @given(candidate_documents())
+    def test_same_content_same_digest(self, document: dict[str, Any]) -> None:
+        """Two parses of the same document have the same digest."""
+        assert Candidate.model_validate(document).digest == Candidate.model_validate(document).digest
+
+    def test_digest_changes_with_content(self) -> None:
+        """Any change of content changes the digest."""
+        assert (
+            Candidate.model_validate(BASE).digest != Candidate.model_validate(_with(compute__training_flop=2e24)).digest
+        )
+
+
+class TestLoading:
+    """Files are read with errors located at file:line."""
+
+    def test_yaml_error_names_line(self, tmp_path: Path) -> None:
+        """A validation error points at the line of the bad field."""
+        path = tmp_path / "c.yaml"
+        path.write_text("model:\n  name: M\n  developer: L\ncompute:\n  training_flop: -5\nrelease:\n  form: api\n")
+        with pytest.raises(InputError) as caught:
+            load_candidate(path)
+        assert any(p.location == f"{path}:5" and "compute.training_flop" in p.message for p in caught.value.problems)
+
+    def test_broken_yaml(self, tmp_path: Path) -> None:
+        """A syntax error names the file and line."""
+        path = tmp_path / "c.yaml"
+        path.write_text("model: [unclosed\n")
+        with pytest.raises(InputError, match=r"c\.yaml:\d+: not valid YAML"):
+            load_candidate(path)
+
+    def test_json_candidate(self, tmp_path: Path) -> None:
+        """JSON files are read too."""
+        path = tmp_path / "c.json"
+        document = {
+            "model": {"name": "M", "developer": "L"},
+            "compute": {"training_flop": None},
+            "release": {"form": "closed"},
+        }
+        path.write_text(json.dumps(document))
+        assert load_candidate(path).compute.training_flop is None
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing file is an input error."""
+        with pytest.raises(InputError, match="no such file"):
+            load_candidate(tmp_path / "absent.yaml")
+
+    def test_not_a_mapping(self, tmp_path: Path) -> None:
+        """A list is not a candidate."""
+        path = tmp_path / "c.yaml"
+        path.write_text("- 1\n- 2\n")
+        with pytest.raises(InputError, match="must be a mapping"):
+            load_candidate(path)
