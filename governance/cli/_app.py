@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 console = Console(highlight=False, soft_wrap=False)
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def console_error(message: str) -> None:
