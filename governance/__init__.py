@@ -51,6 +51,7 @@ from governance.tiers import Tier
 from governance.vectorised import evaluate_population
 
 __version__ = ENGINE_VERSION
+del ENGINE_VERSION
 
 __all__ = [
     "BUILTIN_DOMAINS",

@@ -30,7 +30,14 @@ class TestDecide:
 
     def test_table(self) -> None:
         """The default output is a readable panel with the tier, reasons and margins."""
-        result = run("decide", str(EXAMPLES / "frontier-closed-model.yaml"), "--policy", "illustrative-capability", "--as-of", "2026-11-28")
+        result = run(
+            "decide",
+            str(EXAMPLES / "frontier-closed-model.yaml"),
+            "--policy",
+            "illustrative-capability",
+            "--as-of",
+            "2026-11-28",
+        )
         assert result.returncode == 0, result.stderr
         assert "tier: staged" in result.stdout
         assert "frontier-compute" in result.stdout
@@ -58,17 +65,43 @@ class TestDecide:
 
     def test_json_is_deterministic(self) -> None:
         """Two runs print identical bytes."""
-        args = ("decide", str(EXAMPLES / "just-under-threshold.yaml"), "-p", "illustrative-capability", "--as-of", "2026-11-28", "-f", "json")
+        args = (
+            "decide",
+            str(EXAMPLES / "just-under-threshold.yaml"),
+            "-p",
+            "illustrative-capability",
+            "--as-of",
+            "2026-11-28",
+            "-f",
+            "json",
+        )
         assert run(*args).stdout == run(*args).stdout
 
     def test_evaluators_agree(self) -> None:
         """The python evaluator prints the same documents as durable_rules."""
-        args = ("decide", str(EXAMPLES / "frontier-closed-model.yaml"), "-p", "illustrative-capability", "--as-of", "2026-11-28", "-f", "json")
+        args = (
+            "decide",
+            str(EXAMPLES / "frontier-closed-model.yaml"),
+            "-p",
+            "illustrative-capability",
+            "--as-of",
+            "2026-11-28",
+            "-f",
+            "json",
+        )
         assert run(*args).stdout == run(*args, "--evaluator", "python").stdout
 
     def test_runs_from_any_folder(self, tmp_path: Path) -> None:
         """Shipped policies are found wherever the command runs."""
-        result = run("decide", str(EXAMPLES / "small-open-model.yaml"), "-p", "illustrative-capability", "-f", "json", cwd=tmp_path)
+        result = run(
+            "decide",
+            str(EXAMPLES / "small-open-model.yaml"),
+            "-p",
+            "illustrative-capability",
+            "-f",
+            "json",
+            cwd=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
 
 
@@ -101,7 +134,9 @@ class TestErrors:
 
     def test_bad_date_exit_2(self) -> None:
         """A malformed --as-of exits 2 and says what was expected."""
-        result = run("decide", str(EXAMPLES / "small-open-model.yaml"), "-p", "illustrative-capability", "--as-of", "28/11/2026")
+        result = run(
+            "decide", str(EXAMPLES / "small-open-model.yaml"), "-p", "illustrative-capability", "--as-of", "28/11/2026"
+        )
         assert result.returncode == 2
         assert "YYYY-MM-DD" in result.stderr
 
@@ -139,7 +174,11 @@ class TestPolicyCommands:
     def test_check_reports_every_problem(self, tmp_path: Path) -> None:
         """check lists each problem with file and line and exits 3."""
         source = (ROOT / "policies" / "illustrative-capability" / "1.0" / "policy.yaml").read_text()
-        broken = source.replace("feature: capability.cyber, op: \">=\", param: elevated}", "feature: capability.cyber, op: \"<\", param: elevated}", 1)
+        broken = source.replace(
+            'feature: capability.cyber, op: ">=", param: elevated}',
+            'feature: capability.cyber, op: "<", param: elevated}',
+            1,
+        )
         broken = broken.replace("tier: restricted", "tier: forbidden", 1)
         folder = tmp_path / "illustrative-capability" / "1.0"
         folder.mkdir(parents=True)
