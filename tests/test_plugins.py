@@ -1,0 +1,69 @@
+"""Policies provided by Python packages through the governance.policies entry points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from governance import PolicyError, PolicyValidationError, Tier, decide, load_policy, loader
+from tests.helpers import COMPUTE_RULES, make_candidate, make_policy
+
+
+@dataclass
+class FakeEntryPoint:
+    """Stands in for an installed package's entry point."""
+
+    name: str
+    provider: Any
+
+    def load(self) -> Any:
+        return self.provider
+
+
+@pytest.fixture(name="plugins")
+def _plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FakeEntryPoint]]:
+    """Entry points the loader will see; the catalogue cache is cleared around the test."""
+    found: list[FakeEntryPoint] = []
+    monkeypatch.setattr(loader, "entry_points", lambda group: found if group == loader.ENTRY_POINT_GROUP else [])
+    loader._catalogue.cache_clear()
+    yield found
+    loader._catalogue.cache_clear()
+
+
+class TestPluginPolicies:
+    """Plugin policies load and decide through the same interface as bundles."""
+
+    def test_plugin_policy_decides(self, plugins: list[FakeEntryPoint]) -> None:
+        """A callable returning a Policy is found by id and decides like any other policy."""
+        plugins.append(FakeEntryPoint("lab", lambda: make_policy(COMPUTE_RULES, id="lab-internal", version="2026.1")))
+        policy = load_policy("lab-internal")
+        assert policy.ref == "lab-internal@2026.1"
+        decision = decide(make_candidate(2e25, capabilities={"bio": 0.1}), policy, as_of=dt.date(2026, 1, 1))
+        assert decision.tier is Tier.STAGED
+
+    def test_plugin_policy_is_checked(self, plugins: list[FakeEntryPoint]) -> None:
+        """A plugin policy that fails the static checks is refused."""
+        bad = [{"id": "r", "tier": "staged", "when": {"all": [{"feature": "training_flop", "op": "<", "value": 1.0}]}}]
+        plugins.append(FakeEntryPoint("bad", lambda: [make_policy(bad, id="bad-plugin")]))
+        with pytest.raises(PolicyValidationError, match="bad"):
+            load_policy("bad-plugin")
+
+    def test_broken_plugin_named(self, plugins: list[FakeEntryPoint]) -> None:
+        """A plugin that fails to load is named in the error."""
+
+        def explode() -> None:
+            raise RuntimeError("no network")
+
+        plugins.append(FakeEntryPoint("exploding", explode))
+        with pytest.raises(PolicyError, match="'exploding' failed to load"):
+            load_policy("anything")
+
+    def test_wrong_type_refused(self, plugins: list[FakeEntryPoint]) -> None:
+        """A plugin must return Policy objects."""
+        plugins.append(FakeEntryPoint("strings", lambda: ["not a policy"]))
+        with pytest.raises(PolicyError, match="expected Policy"):
+            load_policy("anything")
