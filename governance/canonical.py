@@ -34,6 +34,8 @@ _fast_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(
 # the search fast; one alternation would not.
 _SUSPECTS = tuple(re.compile(pattern) for pattern in (r"\.0[,\]}]", r"e-[0-9]", r"e\+(?:1[6-9]|20)[,\]}]"))
 _LONG_DIGITS = re.compile(r"[0-9]{16,}[,\]}]")
+# Key order by code point equals order by UTF-16 code unit unless a key holds an astral character.
+_ASTRAL = "\U00010000"
 
 
 def _suspect(text: str) -> bool:
@@ -131,9 +133,9 @@ def _write(value: Any, out: list[str]) -> None:
 def canonical_bytes(document: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 encoding of a JSON-compatible value.
 
-    Most documents take a fast path through the C JSON encoder: when its output is pure ASCII (so
-    code-point and UTF-16 key orders agree) and holds no number token that Python and ECMAScript
-    write differently, it is already canonical. Anything else is written by the exact encoder.
+    Most documents take a fast path through the C JSON encoder: when its output holds no astral
+    character (so code-point and UTF-16 key orders agree) and no number token that Python and
+    ECMAScript write differently, it is already canonical. Anything else goes to the exact encoder.
     """
     text: str | None = None
     if isinstance(document, dict | list):  # a bare scalar has no separators for the checks to see
@@ -141,7 +143,7 @@ def canonical_bytes(document: Any) -> bytes:
             text = _fast_encode(document)
         except (TypeError, ValueError):
             text = None
-    if text is None or not text.isascii() or _suspect(text):
+    if text is None or (not text.isascii() and max(text) >= _ASTRAL) or _suspect(text):
         out: list[str] = []
         _write(document, out)
         text = "".join(out)
