@@ -50,9 +50,6 @@ class Tier(StrEnum):
             return NotImplemented
         return _RANK[self] >= _RANK[other]
 
-    def __hash__(self) -> int:
-        return hash(self.value)
-
 
 _ORDER = (Tier.OPEN, Tier.STAGED, Tier.RESTRICTED)
 _RANK = {tier: index for index, tier in enumerate(_ORDER)}

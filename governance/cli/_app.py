@@ -25,7 +25,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-console = Console(highlight=False, soft_wrap=False)
+# Piped output (scripts, CI logs) gets a fixed, generous width instead of rich's 80 columns.
+console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -56,10 +56,10 @@ def render_decision(decision: Decision, console: Console) -> None:
 
     if decision.reasons:
         reasons = Table(title="reasons", show_lines=False, expand=True, title_justify="left")
-        reasons.add_column("rule")
-        reasons.add_column("tier")
-        reasons.add_column("conditions met")
-        reasons.add_column("source")
+        reasons.add_column("rule", overflow="fold")
+        reasons.add_column("tier", overflow="fold")
+        reasons.add_column("conditions met", overflow="fold")
+        reasons.add_column("source", overflow="fold")
         for reason in decision.reasons:
             atoms = "\n".join(_atom(a) for a in reason.atoms if a.holds)
             source = reason.source.title + (f", {reason.source.section}" if reason.source.section else "")
@@ -70,9 +70,9 @@ def render_decision(decision: Decision, console: Console) -> None:
 
     if decision.obligations:
         duties = Table(title="obligations", expand=True, title_justify="left")
-        duties.add_column("id")
-        duties.add_column("what")
-        duties.add_column("due")
+        duties.add_column("id", overflow="fold")
+        duties.add_column("what", overflow="fold")
+        duties.add_column("due", overflow="fold")
         for duty in decision.obligations:
             due = []
             if duty.due_within_days is not None:
@@ -84,19 +84,19 @@ def render_decision(decision: Decision, console: Console) -> None:
 
     if decision.missing_evidence:
         missing = Table(title="missing evidence (read as the worst case)", expand=True, title_justify="left")
-        missing.add_column("feature")
-        missing.add_column("why")
-        missing.add_column("required")
+        missing.add_column("feature", overflow="fold")
+        missing.add_column("why", overflow="fold")
+        missing.add_column("required", overflow="fold")
         for item in decision.missing_evidence:
             missing.add_row(item.feature, item.why, "yes" if item.required else "no")
         parts.append(missing)
 
     if decision.interval_resolutions:
         intervals = Table(title="thresholds inside an input's interval", expand=True, title_justify="left")
-        intervals.add_column("feature")
-        intervals.add_column("threshold")
-        intervals.add_column("interval")
-        intervals.add_column("resolved")
+        intervals.add_column("feature", overflow="fold")
+        intervals.add_column("threshold", overflow="fold")
+        intervals.add_column("interval", overflow="fold")
+        intervals.add_column("resolved", overflow="fold")
         for res in decision.interval_resolutions:
             interval = f"[{format_number(res.lower)}, {format_number(res.upper)}]"
             intervals.add_row(res.feature, format_number(res.threshold), interval, f"{res.resolved} ({res.stance})")
@@ -104,11 +104,11 @@ def render_decision(decision: Decision, console: Console) -> None:
 
     if decision.nearest_thresholds:
         near = Table(title="how close to flipping (one feature at a time)", expand=True, title_justify="left")
-        near.add_column("feature")
-        near.add_column("value")
-        near.add_column("next threshold")
-        near.add_column("distance")
-        near.add_column("would give")
+        near.add_column("feature", overflow="fold")
+        near.add_column("value", overflow="fold")
+        near.add_column("next threshold", overflow="fold")
+        near.add_column("distance", overflow="fold")
+        near.add_column("would give", overflow="fold")
         for nearest in decision.nearest_thresholds:
             distance = f"{nearest.ratio:.3g}x" if nearest.ratio is not None else f"+{format_number(nearest.distance)}"
             near.add_row(
@@ -122,10 +122,10 @@ def render_decision(decision: Decision, console: Console) -> None:
 
     if decision.plan:
         plan = Table(title="staged plan", expand=True, title_justify="left")
-        plan.add_column("step")
-        plan.add_column("access")
-        plan.add_column("gate")
-        plan.add_column("min days")
+        plan.add_column("step", overflow="fold")
+        plan.add_column("access", overflow="fold")
+        plan.add_column("gate", overflow="fold")
+        plan.add_column("min days", overflow="fold")
         for step in decision.plan:
             plan.add_row(str(step["id"]), str(step["access"]), str(step["gate"]), str(step.get("min_days", "")))
         parts.append(plan)
