@@ -171,3 +171,43 @@ class TestLoading:
         path.write_text("- 1\n- 2\n")
         with pytest.raises(InputError, match="must be a mapping"):
             load_candidate(path)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [prefix] + [p for key, item in value.items() for p in _paths(item, (*prefix, key))]
+    if isinstance(value, list):
+        return [prefix] + [p for index, item in enumerate(value) for p in _paths(item, (*prefix, index))]
+    return [prefix]
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.text(max_size=5),
+    st.integers(-5, 5),
+    st.floats(),
+    st.lists(st.integers(), max_size=2),
+    st.just({"x": 1}),
+)
+
+
+class TestMutations:
+    """A valid candidate with any one field replaced by junk is accepted or refused cleanly."""
+
+    @given(document=candidate_documents(), data=st.data())
+    def test_one_bad_field(self, document: dict[str, Any], data: st.DataObject) -> None:
+        """The error names a field on the path that was changed (or the document stays valid)."""
+        paths = [p for p in _paths(document) if p]
+        path = data.draw(st.sampled_from(paths))
+        junk = data.draw(JUNK)
+        target: Any = document
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = junk
+        try:
+            Candidate.model_validate(document)
+        except ValidationError as exc:
+            locations = [tuple(error["loc"]) for error in exc.errors()]
+            assert locations
+            top = str(path[0])
+            assert any(loc and str(loc[0]) == top for loc in locations), (path, locations)
