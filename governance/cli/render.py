@@ -10,9 +10,17 @@ from rich.text import Text
 from governance.decision import AtomResult, Decision
 from governance.tiers import Tier
 
-__all__ = ["format_number", "render_decision", "tier_text"]
+__all__ = ["format_number", "render_decision", "section_table", "tier_text"]
 
 _TIER_STYLE = {Tier.OPEN: "bold green", Tier.STAGED: "bold yellow", Tier.RESTRICTED: "bold red"}
+
+
+def section_table(title: str, *columns: str) -> Table:
+    """A full-width table whose cells wrap (never cut) long ids and texts."""
+    table = Table(title=title, expand=True, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
 
 
 def tier_text(tier: Tier) -> Text:
@@ -55,11 +63,7 @@ def render_decision(decision: Decision, console: Console) -> None:
         parts.append(Text("NOT IN FORCE: " + decision.in_force_note, style="bold magenta"))
 
     if decision.reasons:
-        reasons = Table(title="reasons", show_lines=False, expand=True, title_justify="left")
-        reasons.add_column("rule", overflow="fold")
-        reasons.add_column("tier", overflow="fold")
-        reasons.add_column("conditions met", overflow="fold")
-        reasons.add_column("source", overflow="fold")
+        reasons = section_table("reasons", "rule", "tier", "conditions met", "source")
         for reason in decision.reasons:
             atoms = "\n".join(_atom(a) for a in reason.atoms if a.holds)
             source = reason.source.title + (f", {reason.source.section}" if reason.source.section else "")
@@ -69,10 +73,7 @@ def render_decision(decision: Decision, console: Console) -> None:
         parts.append(Text("no rule fired: every input the policy reads is below its thresholds"))
 
     if decision.obligations:
-        duties = Table(title="obligations", expand=True, title_justify="left")
-        duties.add_column("id", overflow="fold")
-        duties.add_column("what", overflow="fold")
-        duties.add_column("due", overflow="fold")
+        duties = section_table("obligations", "id", "what", "due")
         for duty in decision.obligations:
             due = []
             if duty.due_within_days is not None:
@@ -83,32 +84,29 @@ def render_decision(decision: Decision, console: Console) -> None:
         parts.append(duties)
 
     if decision.missing_evidence:
-        missing = Table(title="missing evidence (read as the worst case)", expand=True, title_justify="left")
-        missing.add_column("feature", overflow="fold")
-        missing.add_column("why", overflow="fold")
-        missing.add_column("required", overflow="fold")
+        missing = section_table("missing evidence (read as the worst case)", "feature", "why", "required")
         for item in decision.missing_evidence:
             missing.add_row(item.feature, item.why, "yes" if item.required else "no")
         parts.append(missing)
 
     if decision.interval_resolutions:
-        intervals = Table(title="thresholds inside an input's interval", expand=True, title_justify="left")
-        intervals.add_column("feature", overflow="fold")
-        intervals.add_column("threshold", overflow="fold")
-        intervals.add_column("interval", overflow="fold")
-        intervals.add_column("resolved", overflow="fold")
+        intervals = section_table(
+            "thresholds inside an input's interval", "feature", "threshold", "interval", "resolved"
+        )
         for res in decision.interval_resolutions:
             interval = f"[{format_number(res.lower)}, {format_number(res.upper)}]"
             intervals.add_row(res.feature, format_number(res.threshold), interval, f"{res.resolved} ({res.stance})")
         parts.append(intervals)
 
     if decision.nearest_thresholds:
-        near = Table(title="how close to flipping (one feature at a time)", expand=True, title_justify="left")
-        near.add_column("feature", overflow="fold")
-        near.add_column("value", overflow="fold")
-        near.add_column("next threshold", overflow="fold")
-        near.add_column("distance", overflow="fold")
-        near.add_column("would give", overflow="fold")
+        near = section_table(
+            "how close to flipping (one feature at a time)",
+            "feature",
+            "value",
+            "next threshold",
+            "distance",
+            "would give",
+        )
         for nearest in decision.nearest_thresholds:
             distance = f"{nearest.ratio:.3g}x" if nearest.ratio is not None else f"+{format_number(nearest.distance)}"
             near.add_row(
@@ -121,11 +119,7 @@ def render_decision(decision: Decision, console: Console) -> None:
         parts.append(near)
 
     if decision.plan:
-        plan = Table(title="staged plan", expand=True, title_justify="left")
-        plan.add_column("step", overflow="fold")
-        plan.add_column("access", overflow="fold")
-        plan.add_column("gate", overflow="fold")
-        plan.add_column("min days", overflow="fold")
+        plan = section_table("staged plan", "step", "access", "gate", "min days")
         for step in decision.plan:
             plan.add_row(str(step["id"]), str(step["access"]), str(step["gate"]), str(step.get("min_days", "")))
         parts.append(plan)
