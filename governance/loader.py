@@ -28,6 +28,7 @@ from governance._yaml import load_document, pydantic_problems
 from governance.candidate import Candidate
 from governance.checks import check_policy
 from governance.exceptions import InputError, PolicyError, PolicyNotFoundError, PolicyValidationError, Problem
+from governance.jurisdictions import applies_to
 from governance.policy import Policy
 
 __all__ = [
@@ -196,14 +197,32 @@ def load_policy(ref: str | Path, *, as_of: dt.date | None = None) -> Policy:
     return _pick_version(versions, as_of or dt.datetime.now(dt.UTC).date()).policy
 
 
-def resolve_policies(refs: Iterable[str], *, as_of: dt.date | None = None) -> list[Policy]:
-    """Load several references, in order; ``all`` expands to the current version of every policy id."""
+def resolve_policies(
+    refs: Iterable[str], *, as_of: dt.date | None = None, candidate: Candidate | None = None
+) -> list[Policy]:
+    """Load several references, in order.
+
+    ``all`` expands to the current version of every policy id; given a ``candidate``, only to the
+    versions in force on ``as_of`` that apply to it (its jurisdictions and developer; see
+    :mod:`governance.jurisdictions`), so proposals and expired or future versions are left out.
+    """
     day = as_of or dt.datetime.now(dt.UTC).date()
     out: list[Policy] = []
     for ref in refs:
         if ref == "all":
             ids = sorted({e.id for e in discover_policies()})
-            out.extend(load_policy(policy_id, as_of=day) for policy_id in ids)
+            current = [load_policy(policy_id, as_of=day) for policy_id in ids]
+            if candidate is None:
+                out.extend(current)
+                continue
+            chosen = [p for p in current if p.in_force(day) and applies_to(p, candidate)]
+            if not chosen:
+                places = ", ".join(candidate.release.jurisdictions) or "none listed"
+                raise PolicyNotFoundError(
+                    f"no policy in force on {day} applies to {candidate.model.name!r} "
+                    f"(jurisdictions: {places}; developer: {candidate.model.developer})"
+                )
+            out.extend(chosen)
         else:
             out.append(load_policy(ref, as_of=day))
     return out

@@ -33,7 +33,12 @@ class EvaluatorName(StrEnum):
 def decide_command(
     candidates: list[Path] = typer.Argument(..., help="Candidate files (YAML or JSON).", show_default=False),
     policy: list[str] = typer.Option(
-        ..., "--policy", "-p", help="Policy id, id@version, path, or 'all'. Repeat for several.", show_default=False
+        ...,
+        "--policy",
+        "-p",
+        help="Policy id, id@version, path, or 'all' (every policy in force that applies to the candidate's "
+        "jurisdictions and developer). Repeat for several.",
+        show_default=False,
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table (readable) or json."),
@@ -45,8 +50,11 @@ def decide_command(
     """
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
-    policies = resolve_policies(policy, as_of=day)
-    decisions = [decide(c, p, as_of=day, evaluator=evaluator.value) for c in loaded for p in policies]
+    decisions = [
+        decide(c, p, as_of=day, evaluator=evaluator.value)
+        for c in loaded
+        for p in resolve_policies(policy, as_of=day, candidate=c)
+    ]
     if output is OutputFormat.JSON:
         print_json([d.document() for d in decisions])
         return

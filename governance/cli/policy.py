@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from governance.cli._app import app, console, parse_date, print_json
@@ -88,27 +89,46 @@ def show_command(
     for note in policy.interpretation:
         console.print(f"  interpretation: {note}", markup=False)
     rules = Table(title="rules", expand=True, title_justify="left")
-    for column in ("rule", "tier", "when", "labels", "source"):
+    for column in ("rule", "tier", "when", "labels", "obligations", "source"):
         rules.add_column(column)
     for rule in policy.rules:
         source = policy.sources_by_id.get(rule.source)
         cited = rule.source if source is None else source.title + (f", {source.section}" if source.section else "")
         if source is not None and source.url:
             cited += f"\n{source.url}"
-        rules.add_row(rule.id, rule.tier.value, condition_text(rule.when, policy), ", ".join(rule.labels), cited)
+        rules.add_row(
+            rule.id,
+            rule.tier.value,
+            escape(condition_text(rule.when, policy)),
+            ", ".join(rule.labels),
+            ", ".join(rule.obligations),
+            escape(cited),
+        )
     console.print(rules)
     if policy.obligations:
         duties = Table(title="obligations", expand=True, title_justify="left")
-        for column in ("id", "text", "source"):
+        for column in ("id", "text", "due", "source"):
             duties.add_column(column)
         for duty in policy.obligations:
             source = policy.sources_by_id.get(duty.source)
-            duties.add_row(
-                duty.id,
-                duty.text,
-                source.title + (f", {source.section}" if source and source.section else "") if source else duty.source,
-            )
+            due = [f"within {duty.due_within_days} days"] if duty.due_within_days is not None else []
+            due += [f"by {duty.due_by}"] if duty.due_by is not None else []
+            cited = duty.source if source is None else source.title
+            if source is not None and source.section:
+                cited += f", {source.section}"
+            duties.add_row(duty.id, escape(duty.text), ", ".join(due), escape(cited))
         console.print(duties)
+    sources = Table(title="sources", expand=True, title_justify="left")
+    for column in ("id", "title", "section", "url"):
+        sources.add_column(column)
+    for cited_source in policy.sources:
+        sources.add_row(
+            cited_source.id,
+            escape(cited_source.title),
+            escape(cited_source.section or ""),
+            escape(cited_source.url or ""),
+        )
+    console.print(sources)
 
 
 @policy_app.command("check")
