@@ -161,6 +161,9 @@ class Decision(_Doc):
     nearest_thresholds: list[NearestThreshold]
     interval_resolutions: list[IntervalResolution]
     compute_adjustment: dict[str, Any] | None = None
+    evidence: dict[str, dict[str, Any]] | None = None
+    """Per risk domain with evaluation results: the result that sets the capability and why, and the
+    results set aside with reasons (:mod:`governance.evidence`). Absent without evaluations."""
 
     _document: dict[str, Any] | None = PrivateAttr(default=None)
 

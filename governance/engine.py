@@ -104,6 +104,8 @@ def _decide_one(candidate: Candidate, policy: Policy, as_of: dt.date, evaluator:
         document["compute_adjustment"] = {
             key: explain.num(value) if isinstance(value, float) else value for key, value in features.adjustment.items()
         }
+    if features.evidence:
+        document["evidence"] = features.evidence
     decision = Decision.from_document(document)
     get_logger("governance.decision").info(
         "decision",

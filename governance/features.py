@@ -19,9 +19,13 @@ Catalogue (``<d>`` is any risk domain, built-in or declared by the policy):
 ``model.generative``                1 when the model generates text, audio, images or video
 ``model.bio_sequence``              1 when trained primarily on biological sequence data
 ``release.weights_public``          1 when the weights are published (open_weights, open_source, or listed)
-``release.foss_licence``            1 when the licence is OSI-approved or FSF-libre (SPDX list)
+``release.foss_licence``            1 when the licence is free and open source as the EU exemption reads it:
+                                    OSI-approved, FSF-libre, or an open-data licence (governance.evidence.openness)
 ``release.architecture_public``     1 when architecture information or code is published
 ``release.usage_info_public``       1 when usage information (model card, documentation) is published
+``release.mof_class``               Model Openness Framework class: 0 unclassified, 1 Class III, 2 Class II,
+                                    3 Class I (higher is more open)
+``release.osaid``                   1 when the release meets the OSI Open Source AI Definition's components
 =================================  =======================================================================
 """
 
@@ -33,7 +37,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from governance.candidate import BUILTIN_DOMAINS, Candidate, FlopInterval, Release, ReleaseForm
-from governance.licences import is_foss
+from governance.evidence.assess import assess_evidence, choose_capability
+from governance.evidence.openness import eu_foss_licence, release_openness
 from governance.policy import ComputeStance, Policy
 
 __all__ = [
@@ -80,6 +85,8 @@ _FIXED: dict[str, FeatureInfo] = {
         FeatureInfo("release.foss_licence", "flag", "flag", 0.0, 1.0, False),
         FeatureInfo("release.architecture_public", "flag", "flag", 0.0, 1.0, False),
         FeatureInfo("release.usage_info_public", "flag", "flag", 0.0, 1.0, False),
+        FeatureInfo("release.mof_class", "release", "ordinal", 0.0, 3.0, False),
+        FeatureInfo("release.osaid", "flag", "flag", 0.0, 1.0, False),
     )
 }
 
@@ -125,6 +132,9 @@ class FeatureVector:
     intervals: list[IntervalNote] = field(default_factory=list)
     adjustment: dict[str, float | str] | None = None
     """How ``effective_flop`` was derived (dates, months elapsed, factor)."""
+    evidence: dict[str, dict[str, object]] = field(default_factory=dict)
+    """Per domain with evaluation results: which result sets the capability, and why; the results set
+    aside, with reasons (empty when the candidate has no evaluations)."""
 
 
 def _resolve_flop(value: float | FlopInterval | None, stance: ComputeStance) -> tuple[float, IntervalNote | None]:
@@ -186,12 +196,20 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
     else:
         values["effective_flop"] = flop
 
-    for domain in policy_domains(policy):
-        score = candidate.capability(domain)
+    domains = policy_domains(policy)
+    release = release_features(candidate.release)
+    assessed = assess_evidence(
+        candidate, policy.evidence, domains, as_of, weights_public=release["release.weights_public"] == 1.0
+    )
+    evidence: dict[str, dict[str, object]] = {}
+    for domain in domains:
+        score, record, why = choose_capability(candidate.capability(domain), assessed.get(domain))
+        if record is not None:
+            evidence[domain] = record
         if score is None:
             values[f"capability.{domain}"] = UNKNOWN
             values[f"evidence_gap.{domain}"] = 1.0
-            missing[f"capability.{domain}"] = f"no capability evidence for {domain}"
+            missing[f"capability.{domain}"] = why or f"no capability evidence for {domain}"
         else:
             values[f"capability.{domain}"] = score.bound
             values[f"evidence_gap.{domain}"] = 0.0
@@ -214,8 +232,8 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
     generative = {"text", "audio", "image", "video"} & set(candidate.model.modalities)
     values["model.generative"] = 1.0 if generative or not candidate.model.modalities else 0.0
     values["model.bio_sequence"] = 1.0 if candidate.model.trained_primarily_on_biological_sequences else 0.0
-    values.update(release_features(candidate.release))
-    return FeatureVector(values, missing, intervals, adjustment)
+    values.update(release)
+    return FeatureVector(values, missing, intervals, adjustment, evidence)
 
 
 _ARCHITECTURE = {"architecture", "model_architecture", "inference_code", "training_code", "code"}
@@ -228,11 +246,14 @@ def release_features(release: Release) -> dict[str, float]:
     weights = release.form in (ReleaseForm.OPEN_WEIGHTS, ReleaseForm.OPEN_SOURCE) or bool(
         {"weights", "model_parameters", "parameters"} & components
     )
+    openness = release_openness(release)
     return {
         "release.weights_public": 1.0 if weights else 0.0,
-        "release.foss_licence": 1.0 if is_foss(release.license) else 0.0,
+        "release.foss_licence": 1.0 if eu_foss_licence(release.license) else 0.0,
         "release.architecture_public": 1.0
         if weights and (_ARCHITECTURE & components or release.form is ReleaseForm.OPEN_SOURCE)
         else 0.0,
         "release.usage_info_public": 1.0 if _USAGE & components else 0.0,
+        "release.mof_class": float(4 - openness.mof.mof_class if openness.mof.mof_class else 0),
+        "release.osaid": 1.0 if openness.osaid.meets else 0.0,
     }

@@ -205,6 +205,18 @@ class EvidenceRequirements(_Spec):
     if_missing_labels: tuple[Identifier, ...] = ("evidence_pending",)
     if_missing_obligations: tuple[Identifier, ...] = ()
     rationale: Text = "Required evidence is missing; the decision fails closed until it is supplied."
+    # Evidence knobs (governance.evidence). Unset (None) means the default given in each docstring;
+    # None keeps them out of the policy document, so adding them changed no existing digest.
+    confidence: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    """Two-sided confidence of the interval whose upper end a capability reads (default 0.95)."""
+    as_released_counts_for_open_release: bool | None = None
+    """Whether results on the model as released count when the weights are published (default false)."""
+    max_age_days: Annotated[int, Field(ge=0)] | None = None
+    """Results older than this many days at the decision date are stale (default: no limit)."""
+    count_stale: bool | None = None
+    """Whether stale results (too old, another model version, undated) still count (default false)."""
+    count_partial: bool | None = None
+    """Whether results of unfinished runs (``status: partial``) count (default false)."""
 
 
 class PolicyParameters(_Spec):
