@@ -47,6 +47,7 @@ from governance.exceptions import (
 from governance.features import FeatureVector, extract_features
 from governance.loader import discover_policies, load_candidate, load_policy, resolve_policies
 from governance.policy import Atom, Condition, Policy, PolicyKind, Rule
+from governance.policy_diff import PolicyDiff, diff_policies
 from governance.tiers import Tier
 from governance.vectorised import evaluate_population
 
@@ -75,6 +76,7 @@ __all__ = [
     "ModelInfo",
     "NearestThreshold",
     "Policy",
+    "PolicyDiff",
     "PolicyError",
     "PolicyKind",
     "PolicyNotFoundError",
@@ -92,6 +94,7 @@ __all__ = [
     "check_policy",
     "compile_policy",
     "decide",
+    "diff_policies",
     "discover_policies",
     "evaluate_population",
     "extract_features",
