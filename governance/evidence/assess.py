@@ -48,7 +48,6 @@ _DIGITS = 12
 
 def _num(value: float) -> float | int:
     """Integral floats as ints (the canonical JSON form is the same)."""
-    value = round(value, _DIGITS)
     return int(value) if value.is_integer() and abs(value) < 2.0**53 else value
 
 
@@ -111,13 +110,15 @@ class AssessedResult:
 
     @property
     def label(self) -> str:
-        """A short name for reasons: ``wmdp-bio (evaluations[1], inspect_ai run 9wJB…)``."""
+        """A short name for reasons: ``wmdp-bio (evaluations[1], inspect_ai run 9wJB…)``, or the file name
+        when the tool records no run id."""
         source = self.result.source or {}
         parts = [f"evaluations[{self.index}]"]
         tool = source.get("tool")
-        run = source.get("run_id") or source.get("file_digest")
-        if tool and run:
-            parts.append(f"{tool} run {run}")
+        if tool and source.get("run_id"):
+            parts.append(f"{tool} run {source['run_id']}")
+        elif tool and source.get("file"):
+            parts.append(f"{tool} file {source['file']}")
         elif tool:
             parts.append(str(tool))
         return f"{self.suite.id if self.suite else self.result.benchmark} ({', '.join(parts)})"

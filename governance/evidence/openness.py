@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
@@ -700,7 +700,7 @@ def openness_report(record: MotRecord) -> OpennessReport:
     return OpennessReport(record.release.name, result, _osaid(verdicts, _is_osi), None)
 
 
-@cache
+@lru_cache(maxsize=4096)
 def release_openness(release: Release) -> OpennessReport:
     """Classify a candidate's release block: every listed component is under ``release.license``.
 
