@@ -7,9 +7,10 @@ Usage::
 
 Everything is measured in the same process on the same seeded, edge-heavy candidates and the same
 policy (``benchmarks/policies/bench-3rule/1.0``), and every engine's answer is compared with ours on
-every candidate. Timings are medians over ``--repeats`` passes; the engines take turns within each
-pass, so that noise on a shared machine falls on all of them alike. Ratios are taken against
-baselines measured in the same run. The figures are printed as a table and as a JSON list of
+every candidate. Each of ``--repeats`` passes runs every engine over all candidates in chunks of 500,
+the engines taking turns after each chunk so that noise on a shared machine falls on all of them
+alike; a timing is the median of its per-chunk samples (``range``: their 10th and 90th percentiles).
+Ratios are taken against baselines measured in the same run. The figures are printed as a table and as a JSON list of
 ``{name, value, unit}`` objects (optional keys: ``baseline``, ``ratio``, ``range``, ``target``,
 ``met``, ``note``). The exit status is 1 when any engine disagrees with ours, or when an extra
 benchmark module fails. ``docs/performance.md`` explains each figure.
@@ -63,7 +64,8 @@ EXTRAS = ("ledger", "compare")
 """Other benchmark modules (``benchmarks/<name>.py`` exposing ``run(quick: bool) -> list[dict]``)."""
 US = "us/decision"
 RATE = "decisions/s"
-CEDAR_BATCH = 1000
+CHUNK = 500
+"""Candidates per timed sample; the engines take turns after each chunk (also Cedar's batch size)."""
 VECTORISED_TARGET = 10_000_000.0
 DURABLE_TARGET = 1.5
 _TIERS = ("open", "staged", "restricted")
@@ -79,8 +81,8 @@ class Sizes:
 
     @classmethod
     def default(cls, quick: bool) -> Sizes:
-        """2,000 candidates x 3 passes with ``--quick``, else 20,000 x 5; always 1,000,000 for numpy."""
-        return cls(2_000, 1_000_000, 3) if quick else cls(20_000, 1_000_000, 5)
+        """2,000 candidates x 3 passes with ``--quick``, else 10,000 x 5; always 1,000,000 for numpy."""
+        return cls(2_000, 1_000_000, 3) if quick else cls(10_000, 1_000_000, 5)
 
 
 @dataclass
@@ -109,31 +111,40 @@ class Figure:
 
 @dataclass
 class Timings:
-    """Per-pass results of every timed path, in microseconds per decision (or seconds per population)."""
+    """Samples of every timed path: microseconds per decision per chunk, or seconds per population."""
 
-    passes: dict[str, list[float]] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, name: str, value: float) -> None:
-        self.passes.setdefault(name, []).append(value)
+        """Record one sample of ``name``."""
+        self.samples.setdefault(name, []).append(value)
 
     def median(self, name: str) -> float:
-        return statistics.median(self.passes[name])
+        """The median sample of ``name``."""
+        return statistics.median(self.samples[name])
 
     def spread(self, name: str) -> tuple[float, float]:
-        return min(self.passes[name]), max(self.passes[name])
+        """The 10th and 90th percentiles of the samples of ``name`` (min and max when there are few)."""
+        samples = self.samples[name]
+        if len(samples) < 10:
+            return min(samples), max(samples)
+        deciles = statistics.quantiles(samples, n=10)
+        return deciles[0], deciles[-1]
 
 
 def _log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _per_item_us(fn: Callable[[Any], object], items: Sequence[Any], count: int) -> float:
-    """Run ``fn`` on each item; return microseconds per decision (``count`` decisions in all)."""
-    gc.collect()
+def _chunk_us(fn: Callable[[Any], object], chunk: Sequence[Any], *, whole: bool) -> float:
+    """Microseconds per decision for ``fn`` over ``chunk``: one call per item, or one for all (``whole``)."""
     start = time.perf_counter_ns()
-    for item in items:
-        fn(item)
-    return (time.perf_counter_ns() - start) / count / 1000.0
+    if whole:
+        fn(chunk)
+    else:
+        for item in chunk:
+            fn(item)
+    return (time.perf_counter_ns() - start) / len(chunk) / 1000.0
 
 
 def _ours(decision: Decision) -> peers.Outcome:
@@ -238,7 +249,7 @@ def measure(sizes: Sizes, *, seed: int = 20240801) -> tuple[list[Figure], int]:
     python_docs = [decide(c, bench, as_of=AS_OF, evaluator="python") for c in _fresh(bench_docs)]
     illus_ours = [decide(c, illustrative, as_of=AS_OF) for c in illus_candidates]
     illus_python = [decide(c, illustrative, as_of=AS_OF, evaluator="python") for c in _fresh(illus_docs)]
-    batches = [bench_candidates[i : i + CEDAR_BATCH] for i in range(0, n, CEDAR_BATCH)]
+    batches = [bench_candidates[i : i + CHUNK] for i in range(0, n, CHUNK)]
     fatal = {
         "plain_python": _count(expected, [plain(c) for c in bench_candidates]),
         "cedar.is_authorized": _count(expected, [cedar.decide(c) for c in bench_candidates]),
@@ -265,32 +276,41 @@ def measure(sizes: Sizes, *, seed: int = 20240801) -> tuple[list[Figure], int]:
 
     traps = _trap_counts(bench_candidates)
 
-    # -- timing: the engines take turns within each pass --------------------------------------
+    # -- timing: the engines take turns, chunk by chunk ---------------------------------------
     values = [extract_features(c, bench, AS_OF).values for c in bench_candidates]
-    paths: list[tuple[str, Callable[[], tuple[Callable[[Any], object], Sequence[Any]]]]] = [
-        ("decide.bench3.durable_rules", lambda: (_full(bench, "durable_rules"), _fresh(bench_docs))),
-        ("decide.bench3.python", lambda: (_full(bench, "python"), _fresh(bench_docs))),
-        ("decide.illustrative.durable_rules", lambda: (_full(illustrative, "durable_rules"), _fresh(illus_docs))),
-        ("decide.illustrative.python", lambda: (_full(illustrative, "python"), _fresh(illus_docs))),
-        ("stage.validate", lambda: (Candidate.model_validate, bench_docs)),
-        ("stage.candidate_digest", lambda: (lambda c: c.digest, _fresh(bench_docs))),
-        ("stage.features", lambda: (lambda c: extract_features(c, bench, AS_OF), bench_candidates)),
-        ("stage.fire_durable", lambda: (compiled.fired_durable, values)),
-        ("stage.fire_python", lambda: (compiled.fired_python, values)),
-        ("stage.canonical_json", lambda: (lambda d: canonical_bytes(d.document()), ours_docs)),
-        ("durable_rules.assert_retract", lambda: (durable_assert.decide, bench_candidates)),
-        ("durable_rules.post", lambda: (durable_post.decide, bench_candidates)),
-        ("plain_python", lambda: (plain, bench_candidates)),
-        ("cedar.is_authorized", lambda: (cedar.decide, bench_candidates)),
-        ("cedar.is_authorized_batch", lambda: (cedar.decide_batch, batches)),
-        ("rego.query_bundle", lambda: (rego.decide, bench_candidates)),
+    paths: list[tuple[str, Callable[[Any], object], Callable[[], Sequence[Any]], bool]] = [
+        ("decide.bench3.durable_rules", _full(bench, "durable_rules"), lambda: _fresh(bench_docs), False),
+        ("decide.bench3.python", _full(bench, "python"), lambda: _fresh(bench_docs), False),
+        ("decide.illustrative.durable_rules", _full(illustrative, "durable_rules"), lambda: _fresh(illus_docs), False),
+        ("decide.illustrative.python", _full(illustrative, "python"), lambda: _fresh(illus_docs), False),
+        ("stage.validate", Candidate.model_validate, lambda: bench_docs, False),
+        ("stage.candidate_digest", lambda c: c.digest, lambda: _fresh(bench_docs), False),
+        ("stage.features", lambda c: extract_features(c, bench, AS_OF), lambda: bench_candidates, False),
+        ("stage.fire_durable", compiled.fired_durable, lambda: values, False),
+        ("stage.fire_python", compiled.fired_python, lambda: values, False),
+        ("stage.canonical_json", lambda d: canonical_bytes(d.document()), lambda: ours_docs, False),
+        ("durable_rules.assert_retract", durable_assert.decide, lambda: bench_candidates, False),
+        ("durable_rules.post", durable_post.decide, lambda: bench_candidates, False),
+        ("plain_python", plain, lambda: bench_candidates, False),
+        ("cedar.is_authorized", cedar.decide, lambda: bench_candidates, False),
+        ("cedar.is_authorized_batch", cedar.decide_batch, lambda: bench_candidates, True),
+        ("rego.query_bundle", rego.decide, lambda: bench_candidates, False),
     ]
     timings = Timings()
     for repeat in range(sizes.repeats):
         _log(f"timing pass {repeat + 1}/{sizes.repeats}")
-        for name, prepare in paths:
-            fn, items = prepare()
-            timings.add(name, _per_item_us(fn, items, n))
+        prepared = [prepare() for _, _, prepare, _ in paths]
+        gc.collect()
+        gc.freeze()  # the prepared inputs are not the engines' garbage: keep them out of every collection
+        for turn, start in enumerate(range(0, n, CHUNK)):
+            order = list(range(len(paths)))
+            order = order[turn % len(order) :] + order[: turn % len(order)]
+            for index in order:
+                name, fn, _, whole = paths[index]
+                chunk = prepared[index][start : start + CHUNK]
+                timings.add(name, _chunk_us(fn, chunk, whole=whole))
+        gc.unfreeze()
+        del prepared
 
     # -- vectorised, from arrays ---------------------------------------------------------------
     size = sizes.population
@@ -374,7 +394,7 @@ def _figures(
         timed("durable_rules.post", "durable_rules.assert_retract", "stock Host, one rule per event; tier only"),
         timed("plain_python", "decide.bench3.durable_rules", "hand-written function"),
         timed("cedar.is_authorized", "decide.bench3.durable_rules", "pre-parsed PolicySet, dict EUIDs, Long inputs"),
-        timed("cedar.is_authorized_batch", "decide.bench3.durable_rules", f"batches of {CEDAR_BATCH:,}"),
+        timed("cedar.is_authorized_batch", "decide.bench3.durable_rules", f"batches of {CHUNK:,}"),
         timed("rego.query_bundle", "decide.bench3.durable_rules", "built bundle, integer Input"),
         rate("vectorised.bench3", "numpy_hand.bench3"),
         rate("numpy_hand.bench3"),
@@ -431,7 +451,7 @@ def _figures(
     figures += [
         Figure("size.candidates", sizes.candidates, "count", note="per policy, each engine"),
         Figure("size.population", sizes.population, "count", note="vectorised arrays"),
-        Figure("size.repeats", sizes.repeats, "count", note="timed passes; values are medians"),
+        Figure("size.repeats", sizes.repeats, "count", note="timed passes over every candidate"),
     ]
     return figures
 
@@ -489,7 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the JSON list of figures to FILE")
     parser.add_argument("--candidates", type=int, help="candidates per policy (overrides the mode's size)")
     parser.add_argument("--population", type=int, help="vectorised population size (default 1,000,000)")
-    parser.add_argument("--repeats", type=int, help="timed passes (values are medians over them)")
+    parser.add_argument(
+        "--repeats", type=int, help="timed passes over every candidate (timings are medians of per-chunk samples)"
+    )
     parser.add_argument("--seed", type=int, default=20240801, help="random seed of the candidates")
     parser.add_argument("--no-extras", action="store_true", help="skip benchmarks/ledger.py and compare.py")
     args = parser.parse_args(argv)
