@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from governance.cli._app import app, console, parse_date, print_json
 from governance.cli.render import render_decision, tier_text
 from governance.engine import decide
 from governance.exceptions import InputError
+from governance.jurisdictions import applies_to
 from governance.loader import data_dir, load_candidate, resolve_policies
 
 
@@ -67,24 +70,33 @@ def demo_command(
     as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
-    """Decide every shipped example candidate under every shipped policy: no set-up needed."""
-    day = parse_date(as_of)
+    """Decide every shipped example under every shipped policy in force that applies to it: no set-up needed."""
+    day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
     folder = data_dir("examples") / "candidates"
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise InputError(f"no example candidates found in {folder}")
     candidates = [load_candidate(path) for path in files]
-    policies = resolve_policies(["all"], as_of=day)
-    decisions = [decide(c, p, as_of=day) for c in candidates for p in policies]
+    policies = [p for p in resolve_policies(["all"], as_of=day) if p.in_force(day)]
+    decisions = {
+        (ci, pi): decide(candidate, policy, as_of=day)
+        for ci, candidate in enumerate(candidates)
+        for pi, policy in enumerate(policies)
+        if applies_to(policy, candidate)
+    }
     if output is OutputFormat.JSON:
-        print_json([d.document() for d in decisions])
+        print_json([decision.document() for decision in decisions.values()])
         return
-    table = Table(title=f"shipped examples under shipped policies (as of {decisions[0].as_of})")
+    table = Table(title=f"shipped examples under the shipped policies in force on {day}")
     table.add_column("candidate")
-    for p in policies:
-        table.add_column(p.ref)
-    for index, candidate in enumerate(candidates):
-        row = decisions[index * len(policies) : (index + 1) * len(policies)]
-        table.add_row(candidate.model.name, *[tier_text(d.tier) for d in row])
+    for policy in policies:
+        table.add_column(policy.ref, overflow="fold")
+    for ci, candidate in enumerate(candidates):
+        cells = [
+            tier_text(decisions[ci, pi].tier) if (ci, pi) in decisions else Text("n/a", style="dim")
+            for pi in range(len(policies))
+        ]
+        table.add_row(candidate.model.name, *cells)
     console.print(table)
-    console.print("Details: governance decide <candidate file> --policy <id>  (files in " + str(folder) + ")")
+    console.print("n/a: the policy does not apply to the candidate's jurisdictions or developer.")
+    console.print(f"Details: governance decide <candidate file> --policy <id>   (example files: {folder})")
