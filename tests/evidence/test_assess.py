@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pytest
@@ -314,3 +315,34 @@ class TestMonotone:
             as_of=AS_OF,
         )
         assert two.tier >= one.tier
+
+
+class TestOtherMeasures:
+    """Results that are not shares of items: a time horizon in minutes, a RE-Bench score."""
+
+    def test_time_horizon_interval(self) -> None:
+        """A 60-minute horizon with interval [30, 120] reads log(120)/log(10020) = 0.52: autonomy elevated."""
+        horizon = {
+            "benchmark": "task-time-horizon",
+            "domain": "autonomy",
+            "score": 60,
+            "interval": [30, 120],
+            "elicitation": "fine_tuned",
+        }
+        decision = run(candidate(horizon, capabilities={"bio": 0.1, "autonomy": 0.03}))
+        assert decision.evidence is not None
+        chosen = decision.evidence["autonomy"]["chosen"]
+        assert chosen["uncertainty"] == "interval"
+        assert chosen["normalised"]["upper"] == pytest.approx(math.log(120) / math.log(10020), abs=1e-12)
+        assert "autonomy_elevated" in decision.labels
+
+    def test_rebench_without_uncertainty_is_flagged(self) -> None:
+        """A RE-Bench score with no stderr or interval is read at its point estimate, and flagged."""
+        rebench = {"benchmark": "re-bench", "domain": "ai_rnd", "score": 0.3, "elicitation": "fine_tuned"}
+        decision = run(candidate(rebench))
+        assert decision.evidence is not None
+        chosen = decision.evidence["ai_rnd"]["chosen"]
+        assert chosen["normalised"] == {"score": 0.3, "lower": 0.3, "upper": 0.3}
+        assert chosen["flags"] == [
+            "no uncertainty reported (no stderr, interval or sample count): the point estimate is read"
+        ]
