@@ -1,0 +1,209 @@
+"""What one ledger entry holds, how its leaf is encoded, and how a decision is made ready to append.
+
+The leaf of entry ``seq`` is the RFC 8785 canonical JSON of the object::
+
+    {"actor": str, "candidate": <candidate document>, "canon": "jcs-rfc8785",
+     "decision": <decision document>, "decision_id": str, "policy_digest": "sha256:<hex>",
+     "recorded_at": "<RFC 3339 UTC>", "seq": int}
+
+Because the candidate and decision columns already hold canonical JSON, those bytes are spliced in as
+they are: :func:`leaf_bytes` equals ``canonical_bytes`` of that object without re-encoding the
+documents, which is what lets verification run near the speed of SHA-256 itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from json.encoder import encode_basestring
+from typing import NamedTuple
+
+from governance.candidate import Candidate
+from governance.canonical import CANONICAL_FORM, canonical_bytes, sha256_hex
+from governance.decision import Decision
+from governance.exceptions import InputError
+from governance.policy import Policy
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "LEAF_FIELDS",
+    "EntryRow",
+    "PendingEntry",
+    "PolicyBlob",
+    "leaf_bytes",
+    "leaf_object",
+    "prepare_entry",
+]
+
+LEAF_FIELDS = ("actor", "candidate", "canon", "decision", "decision_id", "policy_digest", "recorded_at", "seq")
+"""The members of the leaf object, in canonical (sorted) order."""
+ENTRY_COLUMNS = (
+    "seq",
+    "decision_id",
+    "recorded_at",
+    "actor",
+    "candidate",
+    "decision",
+    "policy_digest",
+    "canon",
+    "leaf_hash",
+    "node",
+)
+"""The stored columns of an entry, in the order :class:`EntryRow` holds them."""
+
+_DECISION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class EntryRow(NamedTuple):
+    """An entry as stored: the leaf fields (documents as canonical bytes), its leaf hash and node."""
+
+    seq: int
+    decision_id: str
+    recorded_at: str
+    actor: str
+    candidate: bytes
+    decision: bytes
+    policy_digest: str
+    canon: str
+    leaf_hash: bytes
+    node: bytes
+
+
+def leaf_bytes(
+    seq: int,
+    decision_id: str,
+    recorded_at: str,
+    actor: str,
+    candidate: bytes,
+    decision: bytes,
+    policy_digest: str,
+    canon: str,
+) -> bytes:
+    """The canonical JSON of the leaf object, with the two documents spliced in as stored."""
+    return b"".join(
+        (
+            b'{"actor":',
+            encode_basestring(actor).encode(),
+            b',"candidate":',
+            candidate,
+            b',"canon":',
+            encode_basestring(canon).encode(),
+            b',"decision":',
+            decision,
+            b',"decision_id":',
+            encode_basestring(decision_id).encode(),
+            b',"policy_digest":',
+            encode_basestring(policy_digest).encode(),
+            b',"recorded_at":',
+            encode_basestring(recorded_at).encode(),
+            b',"seq":',
+            str(seq).encode(),
+            b"}",
+        )
+    )
+
+
+def leaf_object(row: EntryRow) -> dict[str, object]:
+    """The leaf as a JSON object (documents parsed), for bundles and proofs."""
+    return {
+        "actor": row.actor,
+        "candidate": json.loads(row.candidate),
+        "canon": row.canon,
+        "decision": json.loads(row.decision),
+        "decision_id": row.decision_id,
+        "policy_digest": row.policy_digest,
+        "recorded_at": row.recorded_at,
+        "seq": row.seq,
+    }
+
+
+@dataclass(frozen=True)
+class PolicyBlob:
+    """A policy version as the ledger stores it: digest, identity and canonical document bytes."""
+
+    digest: str
+    policy_id: str
+    policy_version: str
+    document: bytes
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """A decision checked and encoded, ready to append; only ``seq`` and the time are added later."""
+
+    decision_id: str
+    actor: str
+    candidate: bytes
+    decision: bytes
+    policy: PolicyBlob
+    model: str
+    tier: str
+    as_of: str
+    canon: str = CANONICAL_FORM
+
+    @property
+    def policy_digest(self) -> str:
+        """The digest of the policy version the decision was made under."""
+        return self.policy.digest
+
+
+def check_actor(actor: str) -> str:
+    """Return ``actor`` if it is a usable actor name, else raise InputError."""
+    if not isinstance(actor, str) or not actor.strip():
+        raise InputError("actor: expected a non-empty name (who recorded the decision)")
+    if len(actor) > 200 or _CONTROL.search(actor):
+        raise InputError("actor: expected at most 200 characters and no control characters")
+    return actor
+
+
+def prepare_entry(
+    candidate: Candidate,
+    policy: Policy,
+    decision: Decision,
+    *,
+    actor: str,
+    decision_id: str | None = None,
+) -> PendingEntry:
+    """Check that ``decision`` was made for ``candidate`` under ``policy`` and encode all three.
+
+    Everything that can be wrong with an entry is found here, before any transaction starts.
+
+    Raises:
+        InputError: when the three do not belong together, or the actor or decision id is unusable.
+    """
+    if not isinstance(candidate, Candidate) or not isinstance(policy, Policy) or not isinstance(decision, Decision):
+        raise InputError("an entry needs a Candidate, the Policy used and the Decision made")
+    if decision.policy.digest != policy.digest:
+        raise InputError(
+            f"the decision was made under policy digest {decision.policy.digest}, "
+            f"but the policy given is {policy.ref} with digest {policy.digest}"
+        )
+    if (decision.policy.id, decision.policy.version) != (policy.id, policy.version):
+        raise InputError(f"the decision names policy {decision.policy.id}@{decision.policy.version}, not {policy.ref}")
+    candidate_json = canonical_bytes(candidate.document())
+    if decision.candidate_digest != "sha256:" + sha256_hex(candidate_json):
+        raise InputError(
+            f"the decision was made for candidate {decision.candidate_digest}, not for {candidate.model.name!r} "
+            f"({candidate.digest})"
+        )
+    policy_json = canonical_bytes(policy.document())
+    if "sha256:" + sha256_hex(policy_json) != policy.digest:  # pragma: no cover - guarded by Policy itself
+        raise InputError(f"policy {policy.ref}: its document does not hash to its digest")
+    identifier = decision_id if decision_id is not None else str(uuid.uuid4())
+    if not isinstance(identifier, str) or not _DECISION_ID.fullmatch(identifier):
+        raise InputError(
+            f"decision id {identifier!r}: expected 1-128 letters, digits, '.', '_', ':' or '-', starting alphanumeric"
+        )
+    return PendingEntry(
+        decision_id=identifier,
+        actor=check_actor(actor),
+        candidate=candidate_json,
+        decision=decision.canonical_json(),
+        policy=PolicyBlob(policy.digest, policy.id, policy.version, policy_json),
+        model=candidate.model.name,
+        tier=decision.tier.value,
+        as_of=decision.as_of.isoformat(),
+    )

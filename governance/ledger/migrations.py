@@ -1,0 +1,106 @@
+"""Schema versions of the ledger, and the migrations that create and upgrade it.
+
+The schema version of a ledger is the highest ``version`` in its ``ledger_migrations`` table (0 when
+the table does not exist). Each :class:`Migration` moves the schema up by one version inside the
+caller's transaction and records itself; :mod:`governance.ledger.store` runs them under its write
+lock and translates database errors. A ledger whose schema is newer than this code knows is refused;
+one that is older is upgraded only by ``governance ledger migrate``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, insert, inspect, select
+
+from governance.ledger.tables import LEDGER_TABLES, MetaRow, MigrationRow
+
+__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "latest_version", "schema_version"]
+
+APPEND_ONLY_TABLES = tuple(table.name for table in LEDGER_TABLES)
+"""Every ledger table refuses UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) in the database."""
+
+_MIGRATION_TABLE = MigrationRow.__table__  # type: ignore[attr-defined]
+_META_TABLE = MetaRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: ``apply(connection, dialect name, now)`` brings the schema to ``version``."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection, str, str], None]
+
+
+def _append_only_sqlite(connection: Connection) -> None:
+    for table in APPEND_ONLY_TABLES:
+        for operation in ("UPDATE", "DELETE"):
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'governance ledger is append-only: {operation} on {table} refused'); END"
+            )
+
+
+def _append_only_postgresql(connection: Connection) -> None:
+    connection.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'governance ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
+        "USING ERRCODE = 'integrity_constraint_violation'; END $$"
+    )
+    for table in APPEND_ONLY_TABLES:
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"
+        )
+
+
+def _initial_schema(connection: Connection, dialect: str, now: str) -> None:
+    """Version 1: the tables, append-only triggers, and the ledger's origin."""
+    for table in LEDGER_TABLES:
+        table.create(connection, checkfirst=True)
+    if dialect == "postgresql":
+        _append_only_postgresql(connection)
+    else:
+        _append_only_sqlite(connection)
+    origin = f"governance.ledger/{uuid.uuid4()}"
+    connection.execute(insert(_META_TABLE), [{"name": "origin", "value": origin}, {"name": "created_at", "value": now}])
+
+
+MIGRATIONS: Sequence[Migration] = (Migration(1, "tables, append-only triggers and the ledger origin", _initial_schema),)
+"""Every migration, in order; ``MIGRATIONS[i].version == i + 1``."""
+
+
+def latest_version() -> int:
+    """The schema version this code writes: the version of the last migration."""
+    return MIGRATIONS[-1].version
+
+
+def schema_version(connection: Connection) -> int:
+    """The ledger's schema version: 0 when it has no ledger tables yet."""
+    if not inspect(connection).has_table(_MIGRATION_TABLE.name):
+        return 0
+    version = connection.execute(select(func.max(_MIGRATION_TABLE.c.version))).scalar()
+    return int(version or 0)
+
+
+def apply_migrations(connection: Connection, dialect: str, now: str) -> list[int]:
+    """Apply every migration above the current version, in order; return the versions applied."""
+    current = schema_version(connection)
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        migration.apply(connection, dialect, now)
+        connection.execute(
+            insert(_MIGRATION_TABLE),
+            {"version": migration.version, "description": migration.description, "applied_at": now},
+        )
+        applied.append(migration.version)
+    return applied

@@ -1,0 +1,690 @@
+"""Verification: recompute every leaf hash, the Merkle tree and every checkpoint signature.
+
+:func:`verify_source` reads a :class:`~governance.ledger.records.LedgerSource` (an open ledger or an
+audit bundle) once, in order, and stops at the first fault. A fault names the first bad entry (its
+sequence number and decision id) and its kind:
+
+``altered``
+    an entry, its node or a policy version no longer hashes to what was recorded;
+``missing``
+    an entry (or a policy version an entry uses) is absent: a gap in the sequence numbers, entries
+    shifted down to close a gap, or a checkpoint covering more entries than there are;
+``inserted``
+    an entry that was never recorded: a repeated sequence number or decision id, entries shifted up
+    to make room, or entries that no signed checkpoint covers;
+``reordered``
+    an entry recorded at one position found at another;
+``bad signature``
+    a checkpoint whose signature does not verify under a trusted key;
+``inconsistent checkpoint``
+    a validly signed checkpoint whose root is not the root of the entries it claims to cover, or a
+    checkpoint the auditor trusts that this ledger does not extend.
+
+Local checks (an entry's own hash and node) locate a fault exactly; a rewrite that also recomputed
+the hashes is caught by the first checkpoint whose root no longer matches, which locates it to the
+entries that checkpoint added. See ``docs/ledger.md`` for the algorithm an independent verifier follows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from enum import StrEnum
+from json.encoder import encode_basestring
+from typing import Any
+
+from governance.canonical import CANONICAL_FORM, canonical_bytes
+from governance.exceptions import GovernanceError, InputError, VerificationError
+from governance.ledger.merkle import EMPTY_ROOT, CompactRange
+from governance.ledger.records import LedgerSource, StoredCheckpoint, StoredPolicy
+from governance.ledger.signing import SignedCheckpoint, VerifierKey
+
+__all__ = ["Fault", "FaultKind", "Progress", "VerificationReport", "verify_source"]
+
+Progress = Callable[[int], None]
+"""Called with the number of entries checked so far (every few thousand entries)."""
+
+LOOKAHEAD = 64
+"""How many entries around a fault are read to tell a move from an edit."""
+PROGRESS_EVERY = 4096
+PARALLEL_MIN = 50_000
+"""Ledgers smaller than this are verified in one process (starting workers would cost more)."""
+PARALLEL_CHUNK_MIN = 10_000
+MAX_JOBS = 8
+_CANON_FORMS = frozenset([CANONICAL_FORM, CANONICAL_FORM.encode()])
+_NEEDS_ESCAPE = re.compile(rb'["\\\x00-\x1f]')
+
+
+class FaultKind(StrEnum):
+    """The kinds of fault verification reports."""
+
+    ALTERED = "altered"
+    MISSING = "missing"
+    INSERTED = "inserted"
+    REORDERED = "reordered"
+    BAD_SIGNATURE = "bad signature"
+    INCONSISTENT_CHECKPOINT = "inconsistent checkpoint"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The first thing wrong with a ledger: its kind, the entry it concerns, and what was found."""
+
+    kind: FaultKind
+    seq: int | None
+    """The first bad entry's sequence number (None when the fault concerns no entry)."""
+    decision_id: str | None
+    detail: str
+
+    def message(self) -> str:
+        """One line for people: kind, entry, detail."""
+        where = ""
+        if self.seq is not None:
+            where = f" at entry seq {self.seq}" + (f" (decision {self.decision_id})" if self.decision_id else "")
+        return f"{self.kind.value}{where}: {self.detail}"
+
+    def document(self) -> dict[str, Any]:
+        """The fault as JSON."""
+        return {"kind": self.kind.value, "seq": self.seq, "decision_id": self.decision_id, "detail": self.detail}
+
+
+@dataclass
+class VerificationReport:
+    """What verification checked and the first fault it found, if any."""
+
+    source: str
+    origin: str
+    entries: int = 0
+    policies: int = 0
+    checkpoints: int = 0
+    keys: list[VerifierKey] = field(default_factory=list)
+    trust: str = "ledger"
+    """``ledger`` when signatures were checked against the keys the ledger registers itself,
+    ``pubkey`` when against keys the auditor supplied."""
+    root: bytes = EMPTY_ROOT
+    """The root recomputed over every entry."""
+    latest: SignedCheckpoint | None = None
+    trusted_checkpoint: SignedCheckpoint | None = None
+    fault: Fault | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no fault was found."""
+        return self.fault is None
+
+    def raise_for_fault(self) -> None:
+        """Raise :class:`VerificationError` naming the fault, if there is one."""
+        if self.fault is not None:
+            raise VerificationError(f"{self.source} does not verify: {self.fault.message()}")
+
+    def document(self) -> dict[str, Any]:
+        """The report as JSON."""
+        latest = None
+        if self.latest is not None:
+            latest = {
+                "tree_size": self.latest.checkpoint.tree_size,
+                "root_hash": self.latest.checkpoint.root_hash.hex(),
+                "time": self.latest.checkpoint.time,
+                "key": f"{self.latest.key_name} ({self.latest.key_id})",
+            }
+        return {
+            "source": self.source,
+            "origin": self.origin,
+            "ok": self.ok,
+            "entries": self.entries,
+            "policies": self.policies,
+            "checkpoints": self.checkpoints,
+            "trust": self.trust,
+            "keys": [key.text() for key in self.keys],
+            "root_hash": self.root.hex(),
+            "latest_checkpoint": latest,
+            "trusted_checkpoint": None
+            if self.trusted_checkpoint is None
+            else {
+                "tree_size": self.trusted_checkpoint.checkpoint.tree_size,
+                "root_hash": self.trusted_checkpoint.checkpoint.root_hash.hex(),
+            },
+            "fault": None if self.fault is None else self.fault.document(),
+        }
+
+
+class _FaultFoundError(Exception):
+    """Raised inside the scan to end it at the first fault."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.detail)
+        self.fault = fault
+
+
+def _json_string(value: str | bytes) -> bytes:
+    """The canonical JSON string for a text column, given as ``str`` or as raw UTF-8 bytes."""
+    if isinstance(value, bytes):
+        if _NEEDS_ESCAPE.search(value) is None:
+            return b'"' + value + b'"'
+        text = value.decode("utf-8", errors="surrogateescape")
+    else:
+        text = value
+    return encode_basestring(text).encode("utf-8", errors="surrogateescape")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+class _Encoder:
+    """Canonical JSON strings for the short text fields, memoised for the values that repeat."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str | bytes, bytes] = {}
+
+    def __call__(self, value: str | bytes) -> bytes:
+        cached = self.cache.get(value)
+        if cached is None:
+            cached = _json_string(value)
+            if len(self.cache) < 4096:
+                self.cache[value] = cached
+        return cached
+
+
+def _leaf_digest(row: Sequence[Any], seq: int, enc: Callable[[str | bytes], bytes]) -> bytes:
+    """SHA-256(0x00 ‖ leaf) for ``row`` placed at ``seq``, hashing the documents without copying them."""
+    hasher = hashlib.sha256(b'\x00{"actor":' + enc(row[3]) + b',"candidate":')
+    hasher.update(row[4])
+    hasher.update(b',"canon":' + enc(row[7]) + b',"decision":')
+    hasher.update(row[5])
+    hasher.update(
+        b',"decision_id":'
+        + _json_string(row[1])
+        + b',"policy_digest":'
+        + enc(row[6])
+        + b',"recorded_at":'
+        + enc(row[2])
+        + b',"seq":'
+        + str(seq).encode()
+        + b"}"
+    )
+    return hasher.digest()
+
+
+def _leaf_hash_at(row: Sequence[Any], seq: int) -> bytes:
+    try:
+        return _leaf_digest(row, seq, _json_string)
+    except (TypeError, ValueError):
+        return b""
+
+
+def _check_policies(policies: list[StoredPolicy]) -> dict[str, str]:
+    """Digest -> problem ("" when the stored document hashes to its digest and is canonical)."""
+    status: dict[str, str] = {}
+    for policy in policies:
+        problem = ""
+        if policy.canon != CANONICAL_FORM:
+            problem = f"policy {policy.ref} is stored in canonical form {policy.canon!r}, not {CANONICAL_FORM}"
+        elif "sha256:" + hashlib.sha256(policy.document).hexdigest() != policy.digest:
+            problem = f"policy version {policy.ref} no longer hashes to its digest {policy.digest}"
+        else:
+            try:
+                document = json.loads(policy.document)
+                canonical = canonical_bytes(document) == policy.document
+                identity = (document.get("id"), document.get("version")) == (policy.policy_id, policy.policy_version)
+            except (ValueError, TypeError, AttributeError):
+                canonical = identity = False
+            if not canonical:
+                problem = f"policy version {policy.ref} ({policy.digest}) is not canonical JSON"
+            elif not identity:
+                problem = f"policy version {policy.digest} is labelled {policy.ref} but its document says otherwise"
+        status[policy.digest] = problem
+    return status
+
+
+_Target = tuple[str, "StoredCheckpoint | SignedCheckpoint", str]
+
+
+def _check_checkpoints(
+    checkpoints: list[StoredCheckpoint], origin: str, keys: dict[str, VerifierKey]
+) -> list[tuple[StoredCheckpoint, SignedCheckpoint, str]]:
+    """Each checkpoint with its signed form and a problem ("" when the signature verifies)."""
+    out: list[tuple[StoredCheckpoint, SignedCheckpoint, str]] = []
+    previous = -1
+    for stored in checkpoints:
+        key = keys.get(stored.key_id)
+        signed = stored.signed(origin, key.name if key is not None else "unknown")
+        if stored.tree_size <= previous:
+            problem = f"checkpoint sizes are not increasing ({previous} then {stored.tree_size})"
+        elif key is None:
+            problem = f"checkpoint at size {stored.tree_size} is signed by key id {stored.key_id}, which is not trusted"
+        elif len(stored.root_hash) != 32 or not signed.verify(key):
+            problem = f"the signature of the checkpoint at size {stored.tree_size} does not verify with key {key.name}"
+        else:
+            problem = ""
+        previous = stored.tree_size
+        out.append((stored, signed, problem))
+    return out
+
+
+def verify_source(
+    source: LedgerSource,
+    *,
+    trusted_keys: Sequence[VerifierKey] | None = None,
+    trusted_checkpoint: SignedCheckpoint | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = 1,
+) -> VerificationReport:
+    """Verify everything ``source`` holds; return a report with the first fault (if any).
+
+    Args:
+        source: an open ledger's reader or an audit bundle.
+        trusted_keys: the public keys checkpoints must be signed with. When None, the keys the
+            ledger registers itself are used, which proves internal consistency only.
+        trusted_checkpoint: a signed checkpoint the auditor kept from before; the ledger must
+            contain that exact tree as a prefix (this catches truncation and rewritten history even
+            when every checkpoint in the ledger was re-signed).
+        progress: called with the number of entries checked so far.
+        jobs: worker processes that hash entries in parallel (a database ledger of at least
+            :data:`PARALLEL_MIN` entries only); None picks one per CPU. The result is the same; on
+            any fault the scan is redone in order to name the first bad entry exactly.
+    """
+    report = VerificationReport(source=source.description, origin=source.origin)
+    if trusted_keys is not None:
+        keys = {key.key_id: key for key in trusted_keys}
+        report.trust = "pubkey"
+    else:
+        keys = {}
+        for stored in source.signing_keys():
+            try:
+                keys[stored.key_id] = stored.verifier()
+            except InputError:
+                continue  # a damaged key row: checkpoints it signed will fail as "not trusted"
+    report.keys = list(keys.values())
+    try:
+        _verify(source, report, keys, trusted_checkpoint, progress, jobs)
+    except _FaultFoundError as stop:
+        report.fault = stop.fault
+    return report
+
+
+class _Scan:
+    """The state of one pass over the entries: the tree, the position, and the roots still to compare."""
+
+    def __init__(self, targets: dict[int, list[_Target]], progress: Progress | None) -> None:
+        self.targets = targets
+        self.sizes = sorted(targets)
+        self.size_index = 0
+        self.next_size = self.sizes[0] if self.sizes else -1
+        self.covered = 0
+        """Entries covered by the last ledger checkpoint that matched."""
+        self.expected = 0
+        self.tree = CompactRange()
+        self.history: deque[Sequence[Any]] = deque(maxlen=LOOKAHEAD)
+        self.seen_ids: set[str | bytes] = set()
+        self.progress = progress
+
+    def reached(self, last_id: object) -> None:
+        """Compare the root now with every checkpoint of this size."""
+        size = self.expected
+        root = self.tree.root()
+        covered = self.covered
+        first = self.history[-(size - covered)] if 0 < size - covered <= len(self.history) else None
+        first_id = None if first is None else _text(first[1])
+        for kind, item, problem in self.targets[size]:
+            if kind == "trusted":
+                assert isinstance(item, SignedCheckpoint)
+                if item.checkpoint.root_hash != root:
+                    raise _FaultFoundError(
+                        Fault(
+                            FaultKind.INCONSISTENT_CHECKPOINT,
+                            size - 1,
+                            _text(last_id),
+                            f"the checkpoint you trust says the first {size} entries have root "
+                            f"{item.checkpoint.root_hash.hex()}, but here they hash to {root.hex()}: "
+                            "history was rewritten",
+                        )
+                    )
+                continue
+            assert isinstance(item, StoredCheckpoint)
+            if problem:
+                raise _FaultFoundError(Fault(FaultKind.BAD_SIGNATURE, covered, first_id, problem))
+            if item.root_hash != root:
+                raise _FaultFoundError(
+                    Fault(
+                        FaultKind.INCONSISTENT_CHECKPOINT,
+                        covered,
+                        first_id,
+                        f"the checkpoint at size {size} signs root {item.root_hash.hex()}, but entries 0 to "
+                        f"{size - 1} hash to {root.hex()}: an entry from seq {covered} to {size - 1} was rewritten "
+                        "together with its hashes",
+                    )
+                )
+            self.covered = size
+        self.size_index += 1
+        self.next_size = self.sizes[self.size_index] if self.size_index < len(self.sizes) else -1
+
+
+def _verify(
+    source: LedgerSource,
+    report: VerificationReport,
+    keys: dict[str, VerifierKey],
+    trusted: SignedCheckpoint | None,
+    progress: Progress | None,
+    jobs: int | None,
+) -> None:
+    policy_status = _check_policies(source.policies())
+    report.policies = len(policy_status)
+    checkpoints = _check_checkpoints(source.checkpoints(), source.origin, keys)
+    report.checkpoints = len(checkpoints)
+    if trusted is not None:
+        report.trusted_checkpoint = trusted
+        _check_trusted(trusted, source.origin, keys)
+
+    # Sizes at which a root must be compared, in order; the trusted checkpoint joins them.
+    targets: dict[int, list[_Target]] = {}
+    for stored, _signed, problem in checkpoints:
+        targets.setdefault(stored.tree_size, []).append(("ledger", stored, problem))
+    if trusted is not None:
+        targets.setdefault(trusted.checkpoint.tree_size, []).append(("trusted", trusted, ""))
+
+    good_digests = [digest for digest, problem in policy_status.items() if not problem]
+    good_policies: frozenset[str | bytes] = frozenset([*good_digests, *(d.encode() for d in good_digests)])
+    scan: _Scan | None = None
+    spec = getattr(source, "worker_spec", None)
+    total = source.entry_count()
+    workers = (os.cpu_count() or 1) if jobs is None else jobs
+    if workers > 1 and spec is not None and total >= PARALLEL_MIN:
+        scan = _scan_parallel(spec(), total, _Scan(targets, progress), good_policies, min(workers, MAX_JOBS))
+    if scan is None:  # sequential, or the parallel pass saw something to diagnose
+        scan = _Scan(targets, progress)
+        _scan_sequential(source, scan, good_policies, policy_status)
+    expected = scan.expected
+    report.entries = expected
+    report.root = scan.tree.root()
+    if progress is not None:
+        progress(expected)
+    for size in scan.sizes[scan.size_index :]:
+        for kind, _item, _problem in targets[size]:
+            whose = "a checkpoint you trust" if kind == "trusted" else "a signed checkpoint"
+            raise _FaultFoundError(
+                Fault(
+                    FaultKind.MISSING,
+                    expected,
+                    None,
+                    f"{whose} covers {size} entries but the ledger ends after {expected}: "
+                    f"entries {expected} to {size - 1} are missing",
+                )
+            )
+    covered = scan.covered
+    if expected > covered:
+        first = scan.history[-(expected - covered)] if expected - covered <= len(scan.history) else None
+        raise _FaultFoundError(
+            Fault(
+                FaultKind.INSERTED,
+                covered,
+                None if first is None else _text(first[1]),
+                f"entries {covered} to {expected - 1} are not covered by any signed checkpoint",
+            )
+        )
+    for _digest, problem in sorted(policy_status.items()):
+        if problem:
+            raise _FaultFoundError(Fault(FaultKind.ALTERED, None, None, f"{problem} (no entry uses it)"))
+    good = [signed for _stored, signed, problem in checkpoints if not problem]
+    report.latest = good[-1] if good else None
+
+
+def _scan_sequential(
+    source: LedgerSource, scan: _Scan, good_policies: frozenset[str | bytes], policy_status: dict[str, str]
+) -> None:
+    """Check every entry in order; raise _FaultFound with a diagnosis at the first fault."""
+    enc = _Encoder()
+    tree_append = scan.tree.append
+    seen_ids = scan.seen_ids
+    history = scan.history
+    progress = scan.progress
+    rows = iter(source.entry_tuples())
+    for row in rows:
+        seq = row[0]
+        expected = scan.expected
+        if seq != expected:
+            raise _FaultFoundError(_diagnose_sequence(row, expected, history, rows))
+        try:
+            leaf = _leaf_digest(row, seq, enc)
+        except (TypeError, ValueError):
+            leaf = b""
+        if leaf != row[8]:
+            raise _FaultFoundError(_diagnose_leaf(row, expected, history, rows))
+        decision_id = row[1]
+        if tree_append(leaf) != row[9]:
+            raise _FaultFoundError(
+                Fault(FaultKind.ALTERED, seq, _text(decision_id), "its stored tree node does not match the tree")
+            )
+        problem = _entry_problem(row, good_policies, policy_status)
+        if problem is not None:
+            raise _FaultFoundError(Fault(problem[0], seq, _text(decision_id), problem[1]))
+        if decision_id in seen_ids:
+            raise _FaultFoundError(
+                Fault(
+                    FaultKind.INSERTED,
+                    seq,
+                    _text(decision_id),
+                    "this decision id was already recorded at an earlier entry",
+                )
+            )
+        seen_ids.add(decision_id)
+        history.append(row)
+        scan.expected = expected = expected + 1
+        if expected == scan.next_size:
+            scan.reached(decision_id)
+        if progress is not None and expected % PROGRESS_EVERY == 0:
+            progress(expected)
+
+
+def _entry_problem(
+    row: Sequence[Any], good_policies: frozenset[str | bytes], policy_status: dict[str, str]
+) -> tuple[FaultKind, str] | None:
+    """Whether the entry names a good policy version and the canonical form (None when it does)."""
+    if row[6] in good_policies and row[7] in _CANON_FORMS:
+        return None
+    policy_digest = _text(row[6])
+    if policy_digest not in good_policies:
+        problem = policy_status.get(policy_digest)
+        if problem is None:
+            return FaultKind.MISSING, f"the policy version it used ({policy_digest}) is missing"
+        return FaultKind.ALTERED, problem
+    return FaultKind.ALTERED, f"unknown canonical form {_text(row[7])!r} (expected {CANONICAL_FORM})"
+
+
+@dataclass(frozen=True)
+class _RangeResult:
+    """What a worker found in entries ``start`` to ``stop - 1``."""
+
+    start: int
+    clean: bool
+    """False when anything needs the in-order diagnosis (a gap, a bad hash, a bad policy...)."""
+    leaves: bytes
+    nodes: bytes
+    ids: list[str | bytes]
+
+
+def _verify_range(
+    url: str, schema: str | None, start: int, stop: int, good_policies: frozenset[str | bytes]
+) -> _RangeResult:
+    """Worker: hash entries ``start`` to ``stop - 1`` of the ledger at ``url`` and compare with what is stored."""
+    from governance.ledger.store import Ledger  # imported here: workers start from a fresh interpreter
+
+    enc = _Encoder()
+    leaves = bytearray()
+    nodes = bytearray()
+    ids: list[str | bytes] = []
+    expected = start
+    with Ledger.open(url, schema=schema) as ledger, ledger.read() as reader:
+        for row in reader.entry_tuples(start, stop, raw_text=True):
+            if row[0] != expected:
+                return _RangeResult(start, False, b"", b"", [])
+            try:
+                leaf = _leaf_digest(row, expected, enc)
+            except (TypeError, ValueError):
+                leaf = b""
+            if leaf != row[8] or _entry_problem(row, good_policies, {}) is not None:
+                return _RangeResult(start, False, b"", b"", [])
+            leaves += leaf
+            nodes += row[9]
+            ids.append(row[1])
+            expected += 1
+    return _RangeResult(start, expected == stop, bytes(leaves), bytes(nodes), ids)
+
+
+def _scan_parallel(
+    spec: tuple[str, str | None], total: int, scan: _Scan, good_policies: frozenset[str | bytes], jobs: int
+) -> _Scan | None:
+    """Hash ranges of entries in worker processes and build the tree from their leaf hashes, in order.
+
+    Returns the finished scan, or None when any range needs the in-order diagnosis.
+    """
+    chunk = max(PARALLEL_CHUNK_MIN, -(-total // (jobs * 4)))
+    bounds = [(start, min(total, start + chunk)) for start in range(0, total, chunk)]
+    url, schema = spec
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [pool.submit(_verify_range, url, schema, lo, hi, good_policies) for lo, hi in bounds]
+            try:
+                for future in futures:
+                    result = future.result()
+                    if not result.clean or not _merge(scan, result):
+                        return None
+                    if scan.progress is not None:
+                        scan.progress(scan.expected)
+            finally:
+                for future in futures:
+                    future.cancel()
+    except (BrokenProcessPool, OSError, GovernanceError):
+        return None  # workers could not run here: the in-order pass gives the same answer
+    return scan
+
+
+def _merge(scan: _Scan, result: _RangeResult) -> bool:
+    """Add one range's leaves to the tree; False when a node or decision id calls for diagnosis."""
+    tree_append = scan.tree.append
+    leaves = result.leaves
+    nodes = result.nodes
+    before = len(scan.seen_ids)
+    scan.seen_ids.update(result.ids)
+    if len(scan.seen_ids) != before + len(result.ids):
+        return False
+    history = scan.history
+    for index, decision_id in enumerate(result.ids):
+        offset = index * 32
+        if tree_append(leaves[offset : offset + 32]) != nodes[offset : offset + 32]:
+            return False
+        scan.expected += 1
+        if scan.expected == scan.next_size or index >= len(result.ids) - LOOKAHEAD:
+            history.append((scan.expected - 1, decision_id))
+        if scan.expected == scan.next_size:
+            scan.reached(decision_id)
+    return True
+
+
+def _check_trusted(trusted: SignedCheckpoint, origin: str, keys: dict[str, VerifierKey]) -> None:
+    key = keys.get(trusted.key_id)
+    if key is None or not trusted.verify(key):
+        raise _FaultFoundError(
+            Fault(
+                FaultKind.BAD_SIGNATURE,
+                None,
+                None,
+                f"the checkpoint you trust (size {trusted.checkpoint.tree_size}) is not signed by a trusted key",
+            )
+        )
+    if trusted.checkpoint.origin != origin:
+        raise _FaultFoundError(
+            Fault(
+                FaultKind.INCONSISTENT_CHECKPOINT,
+                None,
+                None,
+                f"the checkpoint you trust is for ledger {trusted.checkpoint.origin}, but this is {origin}",
+            )
+        )
+
+
+def _window(rows: Iterator[Sequence[Any]], first: Sequence[Any]) -> list[Sequence[Any]]:
+    ahead = [first]
+    for row in rows:
+        ahead.append(row)
+        if len(ahead) > LOOKAHEAD:
+            break
+    return ahead
+
+
+def _diagnose_sequence(
+    row: Sequence[Any], expected: int, history: deque[Sequence[Any]], rows: Iterator[Sequence[Any]]
+) -> Fault:
+    """The entry at position ``expected`` carries another sequence number."""
+    seq, decision_id = int(row[0]), str(row[1])
+    if seq < expected:
+        earlier = [r for r in history if r[0] == seq]
+        again = " (a copy of the entry already there)" if earlier and earlier[0][1] == decision_id else ""
+        return Fault(
+            FaultKind.INSERTED, seq, decision_id, f"sequence number {seq} appears again after {expected - 1}{again}"
+        )
+    ahead = _window(rows, row)
+    for position, other in enumerate(ahead):
+        if other[0] == expected:
+            return Fault(
+                FaultKind.REORDERED,
+                expected,
+                str(other[1]),
+                f"entry {expected} is stored {position} place(s) later, after entry {seq}",
+            )
+    return Fault(
+        FaultKind.MISSING,
+        expected,
+        None,
+        f"entries {expected} to {seq - 1} are missing; the next entry present is seq {seq} (decision {decision_id})",
+    )
+
+
+def _diagnose_leaf(
+    row: Sequence[Any], expected: int, history: deque[Sequence[Any]], rows: Iterator[Sequence[Any]]
+) -> Fault:
+    """The entry's content does not hash to its stored leaf: edited in place, or moved from elsewhere."""
+    decision_id = str(row[1])
+    ahead = _window(rows, row)
+    stored = row[8]
+    lo = max(0, expected - LOOKAHEAD)
+    for origin in range(lo, expected + LOOKAHEAD + 1):
+        if origin == expected or _leaf_hash_at(row, origin) != stored:
+            continue
+        # The content (with its own leaf hash) was recorded at ``origin``.
+        if origin > expected:
+            partner = ahead[origin - expected] if origin - expected < len(ahead) else None
+            if partner is not None and _leaf_hash_at(partner, expected) == partner[8]:
+                return Fault(
+                    FaultKind.REORDERED,
+                    expected,
+                    decision_id,
+                    f"this entry was recorded at seq {origin}; the entry recorded here is now at seq {origin}",
+                )
+            return Fault(
+                FaultKind.MISSING,
+                expected,
+                decision_id,
+                f"entries {expected} to {origin - 1} are missing: the entry recorded at seq {origin} was moved here",
+            )
+        inserted = list(history)[-(expected - origin) :] if expected - origin <= len(history) else []
+        first = inserted[0] if inserted else None
+        return Fault(
+            FaultKind.INSERTED,
+            origin,
+            None if first is None else str(first[1]),
+            f"{expected - origin} entr{'y was' if expected - origin == 1 else 'ies were'} inserted before the entry "
+            f"recorded at seq {origin}, which is now at seq {expected}",
+        )
+    return Fault(FaultKind.ALTERED, expected, decision_id, "its content does not match its stored leaf hash")
