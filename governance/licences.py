@@ -1,19 +1,21 @@
-"""Whether a licence is free and open source, from the SPDX licence list.
+"""Licences: the SPDX licence list, and SPDX expressions evaluated against a test per licence id.
 
-A licence counts as free and open source when SPDX marks it OSI-approved or FSF-libre. An SPDX
-expression qualifies when every alternative of an ``OR`` has at least one qualifying branch and
-every part of an ``AND`` qualifies; ``WITH`` exceptions keep the base licence's status. Unknown ids
-do not qualify (fail closed for exemptions).
+A licence counts as free and open source (:func:`is_foss`) when SPDX marks it OSI-approved or
+FSF-libre. :func:`spdx_expression_holds` evaluates an expression for any such test: ``A OR B`` holds
+when either side does (the licensee may choose), ``A AND B`` when both do, ``A WITH exception`` when
+``A`` does. Unknown ids, free text and malformed expressions do not hold (fail closed: an exemption
+must be shown, not assumed).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["is_foss", "licence_flags"]
+__all__ = ["is_foss", "licence_flags", "spdx_expression_holds"]
 
 _TOKEN = re.compile(r"\(|\)|\bAND\b|\bOR\b|\bWITH\b|[^\s()]+")
 
@@ -30,13 +32,8 @@ def licence_flags(licence_id: str) -> dict[str, bool] | None:
     return _table().get(licence_id)
 
 
-def _single(licence_id: str) -> bool:
-    flags = licence_flags(licence_id.removesuffix("+"))
-    return bool(flags and (flags["osi"] or flags["fsf"]))
-
-
-def is_foss(expression: str | None) -> bool:
-    """True when the SPDX expression grants a free and open-source licence."""
+def spdx_expression_holds(expression: str | None, qualifies: Callable[[str], bool]) -> bool:
+    """Evaluate an SPDX licence expression with ``qualifies`` deciding each licence id."""
     if not expression:
         return False
     tokens = _TOKEN.findall(expression)
@@ -53,18 +50,14 @@ def is_foss(expression: str | None) -> bool:
 
     def parse_and() -> bool:
         nonlocal position
-        result = parse_with()
-        while position < len(tokens) and tokens[position] == "AND":
-            position += 1
-            right = parse_with()
-            result = result and right
-        return result
-
-    def parse_with() -> bool:
-        nonlocal position
         result = parse_atom()
-        if position < len(tokens) and tokens[position] == "WITH":
-            position += 2  # the exception id does not change the base licence's status
+        while position < len(tokens) and tokens[position] in ("AND", "WITH"):
+            if tokens[position] == "WITH":
+                position += 2  # the exception id does not change the base licence
+                continue
+            position += 1
+            right = parse_atom()
+            result = result and right
         return result
 
     def parse_atom() -> bool:
@@ -77,7 +70,21 @@ def is_foss(expression: str | None) -> bool:
             result = parse_or()
             if position < len(tokens) and tokens[position] == ")":
                 position += 1
-            return result
-        return _single(token)
+                return result
+            return False
+        if token in ("AND", "OR", "WITH", ")"):
+            return False
+        return qualifies(token.removesuffix("+"))
 
-    return parse_or()
+    result = parse_or()
+    return result and position == len(tokens)
+
+
+def _osi_or_fsf(licence_id: str) -> bool:
+    flags = licence_flags(licence_id)
+    return bool(flags and (flags["osi"] or flags["fsf"]))
+
+
+def is_foss(expression: str | None) -> bool:
+    """True when the SPDX expression grants a licence that SPDX marks OSI-approved or FSF-libre."""
+    return spdx_expression_holds(expression, _osi_or_fsf)

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from governance._yaml import load_document, pydantic_problems
 from governance.candidate import Release, ReleaseForm
 from governance.exceptions import EvidenceError
-from governance.licences import licence_flags
+from governance.licences import licence_flags, spdx_expression_holds
 
 __all__ = [
     "CLASS_LABELS",
@@ -534,60 +534,6 @@ def _osaid(verdicts: Mapping[str, ComponentVerdict], is_osi: Callable[[str | Non
     return OsaidVerdict(meets=not failing, data_information=data, failing=tuple(failing))
 
 
-_TOKEN = re.compile(r"\(|\)|\bAND\b|\bOR\b|\bWITH\b|[^\s()]+")
-
-
-def _expression(expression: str | None, qualifies: Callable[[str], bool]) -> bool:
-    """Evaluate an SPDX licence expression: ``OR`` needs one side, ``AND`` both, ``WITH`` keeps the base.
-
-    A malformed expression (unbalanced brackets, a dangling operator) does not qualify.
-    """
-    if not expression:
-        return False
-    tokens = _TOKEN.findall(expression)
-    position = 0
-
-    def parse_or() -> bool:
-        nonlocal position
-        result = parse_and()
-        while position < len(tokens) and tokens[position] == "OR":
-            position += 1
-            right = parse_and()
-            result = result or right
-        return result
-
-    def parse_and() -> bool:
-        nonlocal position
-        result = parse_atom()
-        while position < len(tokens) and tokens[position] in ("AND", "WITH"):
-            if tokens[position] == "WITH":
-                position += 2  # the exception id does not change the base licence
-                continue
-            position += 1
-            right = parse_atom()
-            result = result and right
-        return result
-
-    def parse_atom() -> bool:
-        nonlocal position
-        if position >= len(tokens):
-            return False
-        token = tokens[position]
-        position += 1
-        if token == "(":
-            result = parse_or()
-            if position < len(tokens) and tokens[position] == ")":
-                position += 1
-                return result
-            return False
-        if token in ("AND", "OR", "WITH", ")"):
-            return False
-        return qualifies(token.removesuffix("+"))
-
-    result = parse_or()
-    return result and position == len(tokens)
-
-
 def eu_foss_licence(expression: str | None) -> bool:
     """True when an SPDX licence expression is free and open source as the EU exemption reads it.
 
@@ -597,7 +543,7 @@ def eu_foss_licence(expression: str | None) -> bool:
     choose), ``A AND B`` when both do, ``A WITH exception`` when ``A`` does. Unknown ids and free
     text do not qualify (fail closed: an exemption must be shown, not assumed).
     """
-    return _expression(expression, is_open_licence)
+    return spdx_expression_holds(expression, is_open_licence)
 
 
 # -- candidate release blocks -------------------------------------------------------------------------
@@ -711,5 +657,5 @@ def release_openness(release: Release) -> OpennessReport:
     licence = release.license
     result = classify(listed, {}, {"distribution": licence}, is_open=eu_foss_licence)
     verdicts = {v.name: v for v in result.components}
-    osaid = _osaid(verdicts, lambda text: _expression(text, _is_osi))
+    osaid = _osaid(verdicts, lambda text: spdx_expression_holds(text, _is_osi))
     return OpennessReport("release", result, osaid, eu_foss_licence(licence), unknown)
