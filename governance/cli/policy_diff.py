@@ -46,12 +46,21 @@ def diff_command(
     after: str = typer.Argument(..., help="The newer policy: id@version, id or path."),
     as_of: str | None = typer.Option(None, "--as-of", help="Resolve bare ids as of this date."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
+    regions: bool = typer.Option(
+        False, "--regions", help="Instead: the exact regions of feature space where the tiers differ, with witnesses."
+    ),
 ) -> None:
     """Show what changed between two policy versions: metadata, dates, thresholds, rules, obligations, sources.
 
     Exits 0 whether or not they differ; with --format json prints {before, after, identical, changes}.
+    With --regions, shows where in feature space the two decide different tiers (as of --as-of, default today).
     """
     day = parse_date(as_of)
+    if regions:
+        from governance.cli.compare import print_region_diff  # the region diff lives with the comparison commands
+
+        print_region_diff(before, after, day, output is OutputFormat.JSON)
+        return
     diff = diff_policies(load_policy(before, as_of=day), load_policy(after, as_of=day))
     if output is OutputFormat.JSON:
         print_json(diff.document())

@@ -1,0 +1,356 @@
+"""Comparing policies over a population: tiers, labels, agreement and disagreements.
+
+:func:`compare_population` evaluates each policy over the whole population with the vectorised
+evaluator (feature arrays straight from the population's columns), then derives, per policy, the
+counts per tier and per label and the rule that decided each tier, and, per pair of policies, the
+share of equal tiers, Cohen's kappa and the list of models on which they disagree. Every value
+equals what :func:`governance.decide` gives candidate by candidate (tests check it): the tier, the
+labels, the fired rules, and the deciding rule, which is the first of the decision's reasons at the
+decided tier (reasons are sorted by tier, then rule id), or ``evidence.if_missing`` when the
+missing-evidence floor alone set the tier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from governance.compiled import compile_policy
+from governance.exceptions import InputError
+from governance.policy import Policy
+from governance.population import SILENT, Population, Reporter
+from governance.tiers import Tier
+from governance.vectorised import VectorisedPolicy
+
+__all__ = [
+    "COMPUTE_FEATURES",
+    "EVIDENCE_FLOOR",
+    "Agreement",
+    "Comparison",
+    "PolicyOutcome",
+    "cohen_kappa",
+    "compare_population",
+    "evaluate_outcome",
+]
+
+BoolArray = npt.NDArray[np.bool_]
+TierArray = npt.NDArray[np.int8]
+
+COMPUTE_FEATURES = frozenset({"training_flop", "training_flop_total", "effective_flop"})
+"""Features that read training compute."""
+EVIDENCE_FLOOR = "evidence.if_missing"
+"""The name shown as the deciding rule when the missing-evidence floor alone set the tier."""
+TIERS: tuple[Tier, ...] = (Tier.OPEN, Tier.STAGED, Tier.RESTRICTED)
+
+_NO_RULE = -1
+_FLOOR = -2
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyOutcome:
+    """One policy's results over a population, in row order."""
+
+    policy: Policy
+    as_of: dt.date
+    tiers: TierArray
+    """Tier rank per row: 0 open, 1 staged, 2 restricted."""
+    fired: BoolArray
+    """``fired[i, j]``: rule ``i`` fired for row ``j``."""
+    floor: BoolArray
+    """True where a required risk domain has no evidence (the policy's missing-evidence floor applies)."""
+    decider: npt.NDArray[np.int16]
+    """Index of the deciding rule; -1 when no rule fired, -2 when the evidence floor set the tier."""
+
+    @property
+    def ref(self) -> str:
+        """``id@version`` of the policy."""
+        return self.policy.ref
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the policy is in force on the comparison date."""
+        return self.policy.in_force(self.as_of)
+
+    @cached_property
+    def reads_compute(self) -> bool:
+        """True when some rule tests training compute."""
+        return any(compile_policy(self.policy).reads(f) for f in COMPUTE_FEATURES)
+
+    @cached_property
+    def compute_rules(self) -> tuple[int, ...]:
+        """Indexes of the rules that test training compute."""
+        return tuple(
+            i
+            for i, rule in enumerate(self.policy.rules)
+            if any(atom.feature in COMPUTE_FEATURES for atom in rule.when.atoms())
+        )
+
+    def tier(self, index: int) -> Tier:
+        """The tier of row ``index``."""
+        return TIERS[int(self.tiers[index])]
+
+    def tier_counts(self) -> dict[str, int]:
+        """How many rows fall in each tier (every tier listed)."""
+        counts = np.bincount(self.tiers, minlength=3)
+        return {tier.value: int(counts[tier.rank]) for tier in TIERS}
+
+    @cached_property
+    def label_masks(self) -> dict[str, BoolArray]:
+        """Per label, the rows that carry it: a fired rule attaches it, or the evidence floor does."""
+        masks: dict[str, BoolArray] = {}
+        for index, rule in enumerate(self.policy.rules):
+            for label in rule.labels:
+                if label in masks:
+                    masks[label] = masks[label] | self.fired[index]
+                else:
+                    masks[label] = self.fired[index].copy()
+        labels = self.policy.evidence.if_missing_labels if self.policy.evidence.required_domains else ()
+        for label in labels:
+            masks[label] = masks[label] | self.floor if label in masks else self.floor.copy()
+        return dict(sorted(masks.items()))
+
+    def label_counts(self) -> dict[str, int]:
+        """How many rows carry each label the policy can attach (zero counts included)."""
+        return {label: int(mask.sum()) for label, mask in self.label_masks.items()}
+
+    def labels_of(self, index: int) -> list[str]:
+        """The labels of row ``index``, sorted."""
+        return [label for label, mask in self.label_masks.items() if mask[index]]
+
+    def fired_rules(self, index: int) -> list[str]:
+        """Ids of the rules that fired for row ``index``, in policy order."""
+        return [self.policy.rules[i].id for i in np.flatnonzero(self.fired[:, index])]
+
+    def decided_by(self, index: int) -> str | None:
+        """The deciding rule of row ``index``: a rule id, ``evidence.if_missing``, or None when nothing fired."""
+        code = int(self.decider[index])
+        if code == _FLOOR:
+            return EVIDENCE_FLOOR
+        if code == _NO_RULE:
+            return None
+        return self.policy.rules[code].id
+
+    def compute_note(self, index: int) -> str:
+        """What the policy did with row ``index``'s training compute when it is unknown."""
+        if not self.reads_compute:
+            return "does not read training compute"
+        fired = [self.policy.rules[i].id for i in self.compute_rules if self.fired[i, index]]
+        if fired:
+            return "unknown compute read as above every compute threshold; fired " + ", ".join(fired)
+        return "unknown compute read as above every compute threshold; no compute rule fired (other conditions unmet)"
+
+
+def evaluate_outcome(population: Population, policy: Policy, as_of: dt.date) -> PolicyOutcome:
+    """Evaluate ``policy`` over ``population`` with the vectorised evaluator."""
+    vectorised = VectorisedPolicy(compile_policy(policy))
+    arrays = population.feature_arrays(policy, as_of, vectorised.features)
+    result = vectorised.evaluate(arrays)
+    n = len(population)
+    floor = np.zeros(n, dtype=np.bool_)
+    for domain in policy.evidence.required_domains:
+        floor |= arrays[f"evidence_gap.{domain}"] >= 1.0
+    decider = np.full(n, _NO_RULE, dtype=np.int16)
+    order = sorted(range(len(policy.rules)), key=lambda i: (-policy.rules[i].tier.rank, policy.rules[i].id))
+    for index in order:
+        rule = policy.rules[index]
+        choose = result.fired[index] & (decider == _NO_RULE) & (result.tiers == rule.tier.rank)
+        decider[choose] = index
+    if policy.evidence.required_domains:
+        floor_rank = policy.evidence.if_missing_tier.rank
+        decider[(decider == _NO_RULE) & floor & (result.tiers == floor_rank) & (floor_rank > 0)] = _FLOOR
+    return PolicyOutcome(policy, as_of, result.tiers, result.fired, floor, decider)
+
+
+def cohen_kappa(confusion: npt.NDArray[np.int64]) -> float | None:
+    """Cohen's kappa of a square confusion matrix; None when chance agreement is 1 (undefined)."""
+    total = int(confusion.sum())
+    if total == 0:
+        return None
+    observed = float(np.trace(confusion)) / total
+    rows = confusion.sum(axis=1) / total
+    columns = confusion.sum(axis=0) / total
+    expected = float(rows @ columns)
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+@dataclass(frozen=True, eq=False)
+class Agreement:
+    """How two policies agree over the population."""
+
+    left: PolicyOutcome
+    right: PolicyOutcome
+    confusion: npt.NDArray[np.int64]
+    """``confusion[a, b]``: rows with tier ``a`` under the left policy and ``b`` under the right."""
+
+    @property
+    def share(self) -> float | None:
+        """The share of rows with equal tiers (None for an empty population)."""
+        total = int(self.confusion.sum())
+        return None if total == 0 else float(np.trace(self.confusion)) / total
+
+    @property
+    def kappa(self) -> float | None:
+        """Cohen's kappa over the three tiers (None when undefined: both policies give one tier to all)."""
+        return cohen_kappa(self.confusion)
+
+    @cached_property
+    def disagreements(self) -> npt.NDArray[np.intp]:
+        """Rows on which the two tiers differ, in row order."""
+        return np.flatnonzero(self.left.tiers != self.right.tiers)
+
+    def document(self, population: Population, limit: int | None) -> dict[str, Any]:
+        """The agreement as JSON-ready data, with at most ``limit`` disagreement rows."""
+        rows = self.disagreements if limit is None else self.disagreements[:limit]
+        return {
+            "left": self.left.ref,
+            "right": self.right.ref,
+            "agreement": self.share,
+            "kappa": self.kappa,
+            "confusion": {
+                a.value: {b.value: int(self.confusion[a.rank, b.rank]) for b in TIERS} for a in TIERS
+            },
+            "disagreements": len(self.disagreements),
+            "disagreement_rows": [
+                {
+                    "model": population.label(int(i)),
+                    "left_tier": self.left.tier(int(i)).value,
+                    "left_rule": self.left.decided_by(int(i)),
+                    "right_tier": self.right.tier(int(i)).value,
+                    "right_rule": self.right.decided_by(int(i)),
+                }
+                for i in rows
+            ],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Several policies over one population on one date."""
+
+    population: Population
+    as_of: dt.date
+    outcomes: tuple[PolicyOutcome, ...]
+    pairs: tuple[Agreement, ...]
+
+    def outcome(self, ref: str) -> PolicyOutcome:
+        """The outcome of the policy ``id@version``."""
+        for outcome in self.outcomes:
+            if outcome.ref == ref:
+                return outcome
+        raise KeyError(ref)
+
+    @cached_property
+    def unknown_compute(self) -> npt.NDArray[np.intp]:
+        """Rows whose training compute is unknown."""
+        return np.flatnonzero(~self.population.compute_known())
+
+    def model(self, index: int) -> dict[str, Any]:
+        """Row ``index`` with its tier, labels and deciding rule under each policy."""
+        row = self.population.row(index)
+        row["compute_unknown"] = row["training_flop"] is None and row["training_flop_upper"] is None
+        row["policies"] = {
+            o.ref: {"tier": o.tier(index).value, "labels": o.labels_of(index), "decided_by": o.decided_by(index)}
+            for o in self.outcomes
+        }
+        return row
+
+    def models(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row (or the first ``limit``) as :meth:`model` gives it."""
+        count = len(self.population) if limit is None else min(limit, len(self.population))
+        for index in range(count):
+            yield self.model(index)
+
+    def policy_summary(self, outcome: PolicyOutcome) -> dict[str, Any]:
+        """One policy's identity, whether it is in force, and its counts per tier and label."""
+        policy = outcome.policy
+        return {
+            "ref": policy.ref,
+            "id": policy.id,
+            "version": policy.version,
+            "digest": policy.digest,
+            "title": policy.title,
+            "kind": policy.kind.value,
+            "jurisdiction": policy.jurisdiction,
+            "in_force": outcome.in_force,
+            "reads_compute": outcome.reads_compute,
+            "tiers": outcome.tier_counts(),
+            "labels": outcome.label_counts(),
+        }
+
+    def unknown_compute_rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """For each row with unknown compute, what each policy decided and did with the unknown."""
+        rows = self.unknown_compute if limit is None else self.unknown_compute[:limit]
+        return [
+            {
+                "model": self.population.label(int(i)),
+                "policies": {
+                    o.ref: {
+                        "tier": o.tier(int(i)).value,
+                        "decided_by": o.decided_by(int(i)),
+                        "compute": o.compute_note(int(i)),
+                    }
+                    for o in self.outcomes
+                },
+            }
+            for i in rows
+        ]
+
+    def document(self, *, limit: int | None = None, models: bool = True) -> dict[str, Any]:
+        """The whole comparison as JSON-ready data; ``limit`` caps every per-row list."""
+        out: dict[str, Any] = {
+            "as_of": self.as_of.isoformat(),
+            "population": self.population.describe(),
+            "policies": [self.policy_summary(o) for o in self.outcomes],
+            "pairs": [pair.document(self.population, limit) for pair in self.pairs],
+            "unknown_compute": {
+                "count": len(self.unknown_compute),
+                "rows": self.unknown_compute_rows(limit),
+            },
+        }
+        if models:
+            out["models"] = list(self.models(limit))
+        if limit is not None:
+            out["limit"] = limit
+        return out
+
+
+def compare_population(
+    population: Population,
+    policies: Sequence[Policy],
+    *,
+    as_of: dt.date,
+    reporter: Reporter | None = None,
+) -> Comparison:
+    """Evaluate each policy over ``population`` and compare every pair.
+
+    Raises:
+        InputError: no policy was given, or the same policy version was given twice.
+    """
+    if not policies:
+        raise InputError("give at least one policy to compare")
+    refs = [p.ref for p in policies]
+    repeated = sorted({r for r in refs if refs.count(r) > 1})
+    if repeated:
+        raise InputError(f"policy {', '.join(repeated)} was given more than once")
+    progress = reporter or SILENT
+    progress.start("evaluating policies", len(policies))
+    outcomes: list[PolicyOutcome] = []
+    for policy in policies:
+        outcomes.append(evaluate_outcome(population, policy, as_of))
+        progress.advance(1)
+    progress.finish()
+    pairs = []
+    for left, right in itertools.combinations(outcomes, 2):
+        codes = left.tiers.astype(np.int64) * 3 + right.tiers.astype(np.int64)
+        confusion = np.bincount(codes, minlength=9).reshape(3, 3).astype(np.int64)
+        pairs.append(Agreement(left, right, confusion))
+    return Comparison(population, as_of, tuple(outcomes), tuple(pairs))
