@@ -89,6 +89,16 @@ def render_decision(decision: Decision, console: Console) -> None:
             missing.add_row(item.feature, item.why, "yes" if item.required else "no")
         parts.append(missing)
 
+    if decision.evidence:
+        evidence = section_table("capability evidence per domain", "domain", "read from", "bound", "why")
+        for domain in sorted(decision.evidence):
+            entry = decision.evidence[domain]
+            chosen = entry.get("chosen") or {}
+            bound = chosen.get("normalised", {}).get("upper")
+            source = f"{chosen.get('suite', chosen.get('benchmark', ''))}" if chosen else str(entry.get("used", ""))
+            evidence.add_row(domain, source, format_number(bound), str(entry.get("why", "")))
+        parts.append(evidence)
+
     if decision.interval_resolutions:
         intervals = section_table(
             "thresholds inside an input's interval", "feature", "threshold", "interval", "resolved"
