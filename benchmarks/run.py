@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/run.py [--quick] [--json FILE] [--candidates N] [--population N] [--repeats N]
-                             [--seed N] [--no-extras]
+    python benchmarks/run.py [--quick] [--json FILE] [--markdown FILE] [--candidates N] [--population N]
+                             [--repeats N] [--seed N] [--no-extras]
 
 Everything is measured in the same process on the same seeded, edge-heavy candidates and the same
 policy (``benchmarks/policies/bench-3rule/1.0``), and every engine's answer is compared with ours on
@@ -502,11 +502,25 @@ def render(figures: Sequence[Figure], notes: Sequence[str], machine: str, consol
         console.print(f"note: {note}")
 
 
+def markdown(figures: Sequence[Figure]) -> str:
+    """The figures as a Markdown table (for ``docs/performance.md``)."""
+    lines = ["| figure | median | unit | p10 - p90 | vs baseline | aim | note |", "|---|--:|---|---|--:|---|---|"]
+    for f in figures:
+        spread = f"{_format(f.range[0], f.unit)} - {_format(f.range[1], f.unit)}" if f.range else ""
+        versus = f"{f.ratio:.2f}x `{f.baseline}`" if f.ratio is not None else ""
+        aim = "" if f.met is None else f"{'met' if f.met else '**missed**'} ({f.target})"
+        lines.append(
+            f"| `{f.name}` | {_format(f.value, f.unit)} | {f.unit} | {spread} | {versus} | {aim} | {f.note or ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run, print the table and the JSON list; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer candidates and passes (under a minute)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the JSON list of figures to FILE")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the figures as a Markdown table")
     parser.add_argument("--candidates", type=int, help="candidates per policy (overrides the mode's size)")
     parser.add_argument("--population", type=int, help="vectorised population size (default 1,000,000)")
     parser.add_argument(
@@ -545,11 +559,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     render(figures, notes, machine, Console(width=200))
     payload = [f.as_json() for f in figures]
     print(json.dumps(payload))
-    if args.json is not None:
+    for option, path, text in (
+        ("--json", args.json, json.dumps(payload, indent=2) + "\n"),
+        ("--markdown", args.markdown, markdown(figures)),
+    ):
+        if path is None:
+            continue
         try:
-            args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            print(f"error: cannot write --json {args.json}: {exc.strerror}", file=sys.stderr)
+            print(f"error: cannot write {option} {path}: {exc.strerror}", file=sys.stderr)
             return 2
     failed = [n for n in notes if " failed: " in n]
     if disagreements:
