@@ -278,12 +278,14 @@ class Population:
         training_flop_lower: npt.ArrayLike | None = None,
         training_flop_upper: npt.ArrayLike | None = None,
         components: Sequence[str | None] | Categorical | None = None,
+        modalities: Sequence[str | None] | Categorical | None = None,
         extra: Mapping[str, Sequence[str]] | None = None,
     ) -> Population:
         """A population from in-memory columns (NaN, None or NaT for unknown); used by generators and tests.
 
         ``openness`` takes release forms (or their gradient positions, -1 unknown); ``release`` and
-        ``training_end`` take anything ``numpy.datetime64`` reads, at day precision.
+        ``training_end`` take anything ``numpy.datetime64`` reads, at day precision; ``modalities`` and
+        ``components`` take ``;``-joined lists.
         """
         name_array = (
             names
@@ -331,7 +333,7 @@ class Population:
             openness=open_codes,
             organization=text(organization),
             license=text(license),
-            modalities=Categorical.unknown(n),
+            modalities=text(modalities),
             components=text(components),
             release=release_days,
             release_text=Categorical.from_values([None if np.isnat(d) else str(d) for d in release_days]),
@@ -736,10 +738,11 @@ def _day(value: np.datetime64) -> dt.date | None:
 
 
 def _drop_none(document: dict[str, Any]) -> dict[str, Any]:
+    """Remove absent optional fields; ``training_flop`` stays, since null there means unknown."""
     return {
         k: (_drop_none(v) if isinstance(v, dict) and k != "capabilities" else v)
         for k, v in document.items()
-        if v is not None
+        if v is not None or k == "training_flop"
     }
 
 
