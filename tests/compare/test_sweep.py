@@ -31,7 +31,9 @@ class TestMonotone:
     def test_cumulative_counts(self, policy_ref: str, parameter: str, low: float, high: float) -> None:
         """At or above staged, and restricted, are non-increasing; every model is counted once per step."""
         policy = (
-            fixture_policy(policy_ref.partition(":")[2]) if policy_ref.startswith("fixture:") else load_policy(policy_ref)
+            fixture_policy(policy_ref.partition(":")[2])
+            if policy_ref.startswith("fixture:")
+            else load_policy(policy_ref)
         )
         population = mixed_population(400, seed=13)
         sweep = sweep_population(population, policy, parameter, low, high, 21, as_of=AS_OF)
