@@ -46,18 +46,27 @@ def decide_command(
     as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table (readable) or json."),
     evaluator: EvaluatorName = typer.Option(EvaluatorName.DURABLE_RULES, "--evaluator", help="Rule evaluator."),
+    record: bool = typer.Option(False, "--record", help="Append the decisions to the tamper-evident ledger."),
+    ledger: str | None = typer.Option(
+        None, "--ledger", help="Ledger for --record: SQLite file or postgresql:// URL (default $GOVERNANCE_LEDGER)."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help="Who records (default $GOVERNANCE_ACTOR or login name)."),
+    key: Path | None = typer.Option(None, "--key", help="Signing key for --record (default: beside a SQLite ledger)."),
 ) -> None:
     """Decide the release tier of each candidate under each policy.
 
     With --format json, prints a JSON array of decision documents (one per candidate and policy).
+    With --record, every decision is appended to the ledger first, all or none.
     """
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
-    decisions = [
-        decide(c, p, as_of=day, evaluator=evaluator.value)
-        for c in loaded
-        for p in resolve_policies(policy, as_of=day, candidate=c)
-    ]
+    pairs = [(c, p) for c in loaded for p in resolve_policies(policy, as_of=day, candidate=c)]
+    decisions = [decide(c, p, as_of=day, evaluator=evaluator.value) for c, p in pairs]
+    if record:
+        from governance.cli.ledger import record_decisions_cli
+
+        items = [(c, p, d) for (c, p), d in zip(pairs, decisions, strict=True)]
+        record_decisions_cli(items, ledger=ledger, actor=actor, key=key)
     if output is OutputFormat.JSON:
         print_json([d.document() for d in decisions])
         return
@@ -69,8 +78,16 @@ def decide_command(
 def demo_command(
     as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
+    record: bool = typer.Option(False, "--record", help="Record the decisions in the ledger, then verify it."),
+    ledger: str | None = typer.Option(
+        None, "--ledger", help="Ledger for --record (default $GOVERNANCE_LEDGER or ./governance-ledger.sqlite)."
+    ),
 ) -> None:
-    """Decide every shipped example under every shipped policy in force that applies to it: no set-up needed."""
+    """Decide every shipped example under every shipped policy in force that applies to it: no set-up needed.
+
+    With --record, the decisions are appended to the ledger (created with its signing key if absent) and
+    the whole ledger is verified.
+    """
     day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
     folder = data_dir("examples") / "candidates"
     files = sorted(folder.glob("*.yaml"))
@@ -84,6 +101,10 @@ def demo_command(
         for pi, policy in enumerate(policies)
         if applies_to(policy, candidate)
     }
+    if record:
+        from governance.cli.ledger import record_and_verify_demo
+
+        record_and_verify_demo([(candidates[ci], policies[pi], d) for (ci, pi), d in decisions.items()], ledger)
     if output is OutputFormat.JSON:
         print_json([decision.document() for decision in decisions.values()])
         return

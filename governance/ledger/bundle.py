@@ -447,7 +447,7 @@ class Bundle:
                 f"{self.path}: the end record's SHA-256 does not match the file: the bundle is damaged"
             )
 
-    def entry_tuples(self) -> Iterator[tuple[Any, ...]]:
+    def raw_rows(self) -> Iterator[tuple[Any, ...]]:
         """The entries as tuples (an :class:`EntryRow` is one)."""
         return iter(self.entries())
 

@@ -99,6 +99,10 @@ class LedgerSource(Protocol):
         """Every entry, in the stored order."""
         ...
 
-    def entry_tuples(self) -> Iterator[tuple[Any, ...]]:
-        """Every entry as a plain tuple in :data:`~governance.ledger.entry.ENTRY_COLUMNS` order (fast path)."""
+    def raw_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every entry as a plain tuple in :data:`~governance.ledger.entry.ENTRY_COLUMNS` order.
+
+        Text columns may come as the raw UTF-8 bytes stored (so that text damaged into invalid UTF-8
+        is still read, and hashed as it is); verification reads this fast path.
+        """
         ...

@@ -43,6 +43,7 @@ __all__ = [
     "VerifierKey",
     "compute_key_id",
     "load_verifier_keys",
+    "sign_note",
 ]
 
 ALGORITHM_ED25519 = 0x01
@@ -89,7 +90,7 @@ class VerifierKey:
         Raises:
             InputError: naming ``source`` and what is wrong.
         """
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # the name has no '+'; base64 may
         if len(parts) != 3:
             raise InputError(f"{source}: not a verifier key; expected <name>+<key id>+<base64 key> on one line")
         name, key_id, encoded = parts
@@ -173,7 +174,7 @@ class SigningKey:
         Raises:
             InputError: naming ``source`` and what is wrong.
         """
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise InputError(f"{source}: not a signing key; expected PRIVATE+KEY+<name>+<key id>+<base64 key>")
         _, _, name, key_id, encoded = parts
@@ -247,6 +248,18 @@ def load_verifier_keys(path: Path) -> list[VerifierKey]:
     return keys
 
 
+def _signature_line(name: str, key_id: str, signature: bytes) -> str:
+    blob = base64.b64encode(bytes.fromhex(key_id) + signature).decode("ascii")
+    return f"{EM_DASH} {name} {blob}\n"
+
+
+def sign_note(text: str, key: SigningKey) -> str:
+    """Sign ``text`` (which must end in a newline) as a C2SP signed note with one signature line."""
+    if not text.endswith("\n"):
+        raise InputError("a note's text must end with a newline")
+    return text + "\n" + _signature_line(key.name, key.key_id, key.sign(text.encode("utf-8")))
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """The ledger's origin, size and root hash at a moment: the body of a signed note."""
@@ -305,8 +318,8 @@ class SignedCheckpoint:
 
     def note(self) -> str:
         """The signed note: body, blank line, signature line."""
-        blob = base64.b64encode(bytes.fromhex(self.key_id) + self.signature).decode("ascii")
-        return self.checkpoint.body().decode("utf-8") + f"\n{EM_DASH} {self.key_name} {blob}\n"
+        line = _signature_line(self.key_name, self.key_id, self.signature)
+        return self.checkpoint.body().decode("utf-8") + "\n" + line
 
     @classmethod
     def parse_note(cls, text: str, *, source: str = "checkpoint") -> SignedCheckpoint:

@@ -92,13 +92,13 @@ class LedgerLocation:
         return self.sqlite_path.with_suffix(".key")
 
 
-def resolve_location(value: str | None = None) -> LedgerLocation:
+def resolve_location(value: str | os.PathLike[str] | None = None) -> LedgerLocation:
     """Resolve ``--ledger``: a URL, a SQLite path, ``GOVERNANCE_LEDGER``, or the default file.
 
     Raises:
         InputError: for a URL that is malformed or names an unsupported database.
     """
-    text = value or os.environ.get(LEDGER_ENV) or DEFAULT_LEDGER_FILE
+    text = os.fspath(value) if value else os.environ.get(LEDGER_ENV) or DEFAULT_LEDGER_FILE
     if "://" not in text:
         path = Path(text).expanduser().absolute()
         return LedgerLocation(URL.create("sqlite", database=str(path)).render_as_string(), str(path), path)
@@ -303,6 +303,10 @@ class LedgerReader:
                 dbapi.text_factory = factory
             cursor.close()
 
+    def raw_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every entry as a tuple, text columns as raw bytes on SQLite (see ``LedgerSource.raw_rows``)."""
+        return self.entry_tuples(raw_text=True)
+
     def worker_spec(self) -> tuple[str, str | None]:
         """What a worker process needs to open this ledger again: its URL and schema."""
         return self._ledger.location.url, self._ledger.schema
@@ -400,7 +404,7 @@ class Ledger:
     @classmethod
     def open(
         cls,
-        where: str | LedgerLocation | None = None,
+        where: str | os.PathLike[str] | LedgerLocation | None = None,
         *,
         create: bool = False,
         schema: str | None = None,

@@ -28,6 +28,7 @@ entries that checkpoint added. See ``docs/ledger.md`` for the algorithm an indep
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -329,8 +330,12 @@ class _Scan:
         self.seen_ids: set[str | bytes] = set()
         self.progress = progress
 
-    def reached(self, last_id: object) -> None:
-        """Compare the root now with every checkpoint of this size."""
+    def reached(self, last_id: object, rows: Iterator[Sequence[Any]] | None = None) -> None:
+        """Compare the root now with every checkpoint of this size.
+
+        When a signed root does not match, the entries just after are read (from ``rows``) to tell an
+        insertion, removal or move (which shifts later entries) from an edit whose hashes were redone.
+        """
         size = self.expected
         root = self.tree.root()
         covered = self.covered
@@ -355,6 +360,9 @@ class _Scan:
             if problem:
                 raise _FaultFoundError(Fault(FaultKind.BAD_SIGNATURE, covered, first_id, problem))
             if item.root_hash != root:
+                moved = None if rows is None else self._explain(rows)
+                if moved is not None and moved.seq is not None and covered <= moved.seq < size:
+                    raise _FaultFoundError(moved)
                 raise _FaultFoundError(
                     Fault(
                         FaultKind.INCONSISTENT_CHECKPOINT,
@@ -368,6 +376,22 @@ class _Scan:
             self.covered = size
         self.size_index += 1
         self.next_size = self.sizes[self.size_index] if self.size_index < len(self.sizes) else -1
+
+    def _explain(self, rows: Iterator[Sequence[Any]]) -> Fault | None:
+        """The diagnosis of the first locally bad entry among the next few, if it is a move."""
+        history: deque[Sequence[Any]] = deque(self.history, maxlen=LOOKAHEAD)
+        position = self.expected
+        for row in itertools.islice(rows, LOOKAHEAD):
+            if row[0] != position:
+                fault = _diagnose_sequence(row, position, history, rows)
+            elif _leaf_hash_at(row, position) != row[8]:
+                fault = _diagnose_leaf(row, position, history, rows)
+            else:
+                history.append(row)
+                position += 1
+                continue
+            return fault if fault.kind is not FaultKind.ALTERED else None
+        return None
 
 
 def _verify(
@@ -448,7 +472,7 @@ def _scan_sequential(
     seen_ids = scan.seen_ids
     history = scan.history
     progress = scan.progress
-    rows = iter(source.entry_tuples())
+    rows = iter(source.raw_rows())
     for row in rows:
         seq = row[0]
         expected = scan.expected
@@ -481,7 +505,7 @@ def _scan_sequential(
         history.append(row)
         scan.expected = expected = expected + 1
         if expected == scan.next_size:
-            scan.reached(decision_id)
+            scan.reached(decision_id, rows)
         if progress is not None and expected % PROGRESS_EVERY == 0:
             progress(expected)
 
@@ -588,7 +612,10 @@ def _merge(scan: _Scan, result: _RangeResult) -> bool:
         if scan.expected == scan.next_size or index >= len(result.ids) - LOOKAHEAD:
             history.append((scan.expected - 1, decision_id))
         if scan.expected == scan.next_size:
-            scan.reached(decision_id)
+            try:
+                scan.reached(decision_id)
+            except _FaultFoundError:
+                return False  # the in-order pass will name and classify it
     return True
 
 
@@ -627,12 +654,17 @@ def _diagnose_sequence(
     row: Sequence[Any], expected: int, history: deque[Sequence[Any]], rows: Iterator[Sequence[Any]]
 ) -> Fault:
     """The entry at position ``expected`` carries another sequence number."""
-    seq, decision_id = int(row[0]), str(row[1])
+    seq, decision_id = row[0], _text(row[1])
+    if not isinstance(seq, int):
+        return Fault(FaultKind.ALTERED, expected, decision_id, f"its sequence number {seq!r} is not an integer")
     if seq < expected:
         earlier = [r for r in history if r[0] == seq]
-        again = " (a copy of the entry already there)" if earlier and earlier[0][1] == decision_id else ""
+        again = " (a copy of the entry already there)" if earlier and _text(earlier[0][1]) == decision_id else ""
         return Fault(
-            FaultKind.INSERTED, seq, decision_id, f"sequence number {seq} appears again after {expected - 1}{again}"
+            FaultKind.INSERTED,
+            expected,
+            decision_id,
+            f"the entry at position {expected} repeats sequence number {seq}{again}",
         )
     ahead = _window(rows, row)
     for position, other in enumerate(ahead):
