@@ -47,7 +47,8 @@ def _append_only_sqlite(connection: Connection) -> None:
 def _append_only_postgresql(connection: Connection) -> None:
     connection.exec_driver_sql(
         "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION 'governance ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
+        # '%%' reaches PL/pgSQL as '%' (the driver reads '%' as a parameter marker).
+        "BEGIN RAISE EXCEPTION 'governance ledger is append-only: %% on %% refused', TG_OP, TG_TABLE_NAME "
         "USING ERRCODE = 'integrity_constraint_violation'; END $$"
     )
     for table in APPEND_ONLY_TABLES:

@@ -63,7 +63,6 @@ _KEYS = KeyRow.__table__  # type: ignore[attr-defined]
 _META = MetaRow.__table__  # type: ignore[attr-defined]
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM ledger_decisions"
 _sha256 = hashlib.sha256
-_log = get_logger("governance.ledger")
 
 
 def utc_timestamp(moment: dt.datetime | None = None) -> str:
@@ -114,7 +113,7 @@ def resolve_location(value: str | os.PathLike[str] | None = None) -> LedgerLocat
         path = Path(database).expanduser().absolute()
         return LedgerLocation(url.set(database=str(path)).render_as_string(), str(path), path)
     if backend == "postgresql":
-        if url.get_driver_name() != "psycopg":
+        if url.drivername != "postgresql+psycopg":  # psycopg (3) is the driver governance[postgres] installs
             url = url.set(drivername="postgresql+psycopg")
         return LedgerLocation(url.render_as_string(hide_password=False), url.render_as_string(hide_password=True), None)
     raise InputError(f"--ledger: unsupported database {backend!r}; use a SQLite file path or a postgresql:// URL")
@@ -658,6 +657,7 @@ class Ledger:
         self._tree_cache = (tree.size, root, tree.hashes())
         self._known_policies.update(policies)
         self._known_keys.add(verifier.key_id)
+        log = get_logger("governance.ledger")
         for item, row in zip(items, rows, strict=True):
             result = AppendResult(
                 seq=row["seq"],
@@ -671,7 +671,7 @@ class Ledger:
                 policy=f"{item.policy.policy_id}@{item.policy.policy_version}",
             )
             results.append(result)
-            _log.info(
+            log.info(
                 "ledger_append",
                 ledger=self.origin,
                 seq=result.seq,

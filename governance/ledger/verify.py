@@ -381,7 +381,7 @@ class _Scan:
         """The diagnosis of the first locally bad entry among the next few, if it is a move."""
         history: deque[Sequence[Any]] = deque(self.history, maxlen=LOOKAHEAD)
         position = self.expected
-        for row in itertools.islice(rows, LOOKAHEAD):
+        for row in _ahead(rows, LOOKAHEAD):
             if row[0] != position:
                 fault = _diagnose_sequence(row, position, history, rows)
             elif _leaf_hash_at(row, position) != row[8]:
@@ -641,13 +641,16 @@ def _check_trusted(trusted: SignedCheckpoint, origin: str, keys: dict[str, Verif
         )
 
 
+def _ahead(rows: Iterator[Sequence[Any]], count: int) -> Iterator[Sequence[Any]]:
+    """Up to ``count`` more rows; damage further on (a truncated bundle) just ends the look-ahead."""
+    try:
+        yield from itertools.islice(rows, count)
+    except VerificationError:
+        return
+
+
 def _window(rows: Iterator[Sequence[Any]], first: Sequence[Any]) -> list[Sequence[Any]]:
-    ahead = [first]
-    for row in rows:
-        ahead.append(row)
-        if len(ahead) > LOOKAHEAD:
-            break
-    return ahead
+    return [first, *_ahead(rows, LOOKAHEAD)]
 
 
 def _diagnose_sequence(
