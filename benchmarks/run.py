@@ -81,8 +81,8 @@ class Sizes:
 
     @classmethod
     def default(cls, quick: bool) -> Sizes:
-        """2,000 candidates x 3 passes with ``--quick``, else 10,000 x 5; always 1,000,000 for numpy."""
-        return cls(2_000, 1_000_000, 3) if quick else cls(10_000, 1_000_000, 5)
+        """1,500 candidates x 3 passes with ``--quick``, else 10,000 x 5; always 1,000,000 for numpy."""
+        return cls(1_500, 1_000_000, 3) if quick else cls(10_000, 1_000_000, 5)
 
 
 @dataclass
