@@ -47,7 +47,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -146,10 +146,9 @@ def _strip_bytes(values: BytesArray) -> BytesArray:
 
 def _read_fast(data: bytes, encoding: str, source: str) -> _Raw | None:
     """Vectorised reading of plain CSV (no quotes, one record per line, every line complete)."""
-    if b'"' in data or data.count(b"\r") != data.count(b"\r\n"):
+    if b'"' in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
-    buf = np.frombuffer(data + b"\0", dtype=np.uint8)
-    zero = len(buf) - 1
+    buf = np.frombuffer(data, dtype=np.uint8)
     separators = np.flatnonzero((buf == 44) | (buf == 10))
     header = data[: data.find(b"\n")].decode(encoding).split(",")
     width = len(header)
@@ -158,6 +157,10 @@ def _read_fast(data: bytes, encoding: str, source: str) -> _Raw | None:
     ends = separators.reshape(-1, width)
     if not (bool((buf[ends[:, -1]] == 10).all()) and bool((buf[ends[:, :-1]] == 44).all())):
         return None
+    # With no quotes, no cell holds a separator: blank them all, so that reading a cell past its end
+    # (up to its own separator) gives the zero padding of a fixed-width bytes array.
+    padded = buf.copy()
+    padded[separators] = 0
     index_type = np.int32 if len(buf) < 2**31 else np.int64
     ends = ends.astype(index_type)
     starts = np.empty_like(ends)
@@ -174,18 +177,15 @@ def _read_fast(data: bytes, encoding: str, source: str) -> _Raw | None:
             spans[k] = SpanText(data, starts[:, k].astype(np.int64), ends[:, k].astype(np.int64), encoding)
             columns.append(None)
             continue
-        lengths = ends[:, k] - starts[:, k]
-        widest = int(lengths.max()) if rows else 0
+        widest = int((ends[:, k] - starts[:, k]).max()) if rows else 0
         if widest * rows > _FAST_READ_LIMIT:
             return None
         if widest == 0:
             columns.append(np.zeros(rows, dtype="S1"))
             continue
-        offsets: npt.NDArray[np.signedinteger[Any]] = np.arange(widest, dtype=index_type)
-        column_starts: npt.NDArray[np.signedinteger[Any]] = starts[:, k, None]
-        column_lengths: npt.NDArray[np.signedinteger[Any]] = lengths[:, None]
-        index = np.where(offsets[None, :] < column_lengths, column_starts + offsets[None, :], zero)
-        cells = np.ascontiguousarray(buf[index]).view(f"S{widest}").reshape(-1)
+        index = cast(npt.NDArray[np.int64], starts[:, k, None] + np.arange(widest, dtype=index_type))
+        np.minimum(index, ends[:, k, None], out=index)
+        cells = padded[index].view(f"S{widest}").reshape(-1)
         columns.append(_strip_bytes(cells))
     lines = np.arange(2, rows + 2, dtype=np.int64)
     return _Raw(header, columns, spans, lines, [], encoding)
@@ -293,17 +293,21 @@ class _Cells:
         return result
 
     def numbers(self, cells: BytesArray, column: str, low: float, low_included: bool, high: float | None) -> FloatArray:
+        blank = cells == b""
+        filled = np.flatnonzero(~blank)
         try:
-            direct = cells.astype(np.float64)
+            direct = cells[filled].astype(np.float64)
         except ValueError:
             pass
-        else:  # every cell is a number, or "nan" (an unknown marker)
-            if bool(np.isfinite(direct).all()) or not bool(np.isinf(direct).any()):
+        else:  # every filled cell is a number, or "nan" (an unknown marker)
+            if not bool(np.isinf(direct).any()):
                 bad = (direct < low) | ((direct == low) & (not low_included))
                 if high is not None:
                     bad |= direct > high
                 if not bool(bad.any()):
-                    return direct
+                    out = unknown_floats(len(cells))
+                    out[filled] = direct
+                    return out
         out = unknown_floats(len(cells))
         rows = np.flatnonzero(~self.unknown(cells))
         if not len(rows):
@@ -342,6 +346,8 @@ class _Cells:
 
     def categories(self, cells: BytesArray, column: str, read: Callable[[str], str | None]) -> Categorical:
         """Decode and interpret each distinct value once; ``read`` returns the value kept or raises ValueError."""
+        if not len(cells) or bool((cells == b"").all()):
+            return Categorical.unknown(len(cells))
         unique, inverse = np.unique(cells, return_inverse=True)
         inverse = inverse.reshape(-1)
         labels: dict[str, int] = {}
