@@ -14,6 +14,7 @@ capability evidence and compute, under versioned, content-addressed threshold po
 
 from __future__ import annotations
 
+from governance.ageing import Ageing, compute_ageing
 from governance.candidate import (
     BUILTIN_DOMAINS,
     Candidate,
@@ -29,6 +30,7 @@ from governance.candidate import (
 )
 from governance.canonical import canonical_bytes, canonical_digest
 from governance.checks import check_policy
+from governance.compare import Comparison, compare_population
 from governance.compiled import CompiledPolicy, compile_policy
 from governance.decision import Decision, NearestThreshold, Reason
 from governance.engine import ENGINE_VERSION, decide
@@ -48,6 +50,10 @@ from governance.features import FeatureVector, extract_features
 from governance.loader import discover_policies, load_candidate, load_policy, resolve_policies
 from governance.policy import Atom, Condition, Policy, PolicyKind, Rule
 from governance.policy_diff import PolicyDiff, diff_policies
+from governance.policy_regions import RegionDiff, region_diff
+from governance.population import Population
+from governance.population_io import load_population
+from governance.sweep import Sweep, sweep_population
 from governance.tiers import Tier
 from governance.vectorised import evaluate_population
 
@@ -56,9 +62,11 @@ del ENGINE_VERSION
 
 __all__ = [
     "BUILTIN_DOMAINS",
+    "Ageing",
     "Atom",
     "Candidate",
     "CapabilityScore",
+    "Comparison",
     "CompiledPolicy",
     "Compute",
     "Condition",
@@ -81,18 +89,23 @@ __all__ = [
     "PolicyKind",
     "PolicyNotFoundError",
     "PolicyValidationError",
+    "Population",
     "Problem",
     "Reason",
+    "RegionDiff",
     "Release",
     "ReleaseForm",
     "Rule",
+    "Sweep",
     "Tier",
     "VerificationError",
     "__version__",
     "canonical_bytes",
     "canonical_digest",
     "check_policy",
+    "compare_population",
     "compile_policy",
+    "compute_ageing",
     "decide",
     "diff_policies",
     "discover_policies",
@@ -100,5 +113,8 @@ __all__ = [
     "extract_features",
     "load_candidate",
     "load_policy",
+    "load_population",
+    "region_diff",
     "resolve_policies",
+    "sweep_population",
 ]
