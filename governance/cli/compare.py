@@ -230,7 +230,7 @@ def _print_comparison(comparison: Comparison, limit: int) -> None:
     console.print(models)
 
 
-def _write_csv(comparison: Comparison) -> None:
+def _write_csv(comparison: Comparison, reporter: RichReporter) -> None:
     population = comparison.population
     writer = csv.writer(sys.stdout, lineterminator="\n")
     extra = list(population.extra)
@@ -239,7 +239,10 @@ def _write_csv(comparison: Comparison) -> None:
     for outcome in comparison.outcomes:
         header += [f"{outcome.ref} tier", f"{outcome.ref} labels", f"{outcome.ref} decided_by"]
     writer.writerow(header + extra)
+    reporter.start("writing rows", len(population))
     for index in range(len(population)):
+        if index % 10_000 == 0:
+            reporter.advance(min(10_000, len(population) - index))
         row = population.row(index)
         values: list[Any] = [
             row["name"],
@@ -259,6 +262,7 @@ def _write_csv(comparison: Comparison) -> None:
                 outcome.decided_by(index) or "",
             ]
         writer.writerow(values + [row["extra"][k] for k in extra])
+    reporter.finish()
 
 
 @app.command("compare")
@@ -301,7 +305,8 @@ def compare_command(
     if output is TableFormat.JSON:
         print_json(comparison.document(limit=limit))
     elif output is TableFormat.CSV:
-        _write_csv(comparison)
+        with _progress() as reporter:
+            _write_csv(comparison, reporter)
     else:
         _print_comparison(comparison, 40 if limit is None else limit)
     if out is not None and html is not None:

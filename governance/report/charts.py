@@ -83,7 +83,7 @@ def agreement_chart(comparison: Comparison) -> Chart:
             pair = lookup.get((row_ref, column_ref)) or lookup.get((column_ref, row_ref))
             assert pair is not None
             share = pair.share or 0.0
-            shade = int(255 - 150 * share)
+            shade = int(240 - 140 * share)
             colour = f"#{shade:02x}{shade:02x}ff"
             kappa = "κ n/a" if pair.kappa is None else f"κ {pair.kappa:.2f}"
             chart.rect(x, y, cell - 2, cell - 2, colour, title=f"{row_ref} vs {column_ref}: {share:.1%} agree, {kappa}")
