@@ -36,6 +36,21 @@ _SUSPECTS = tuple(re.compile(pattern) for pattern in (r"\.0[,\]}]", r"e-[0-9]", 
 _LONG_DIGITS = re.compile(r"[0-9]{16,}[,\]}]")
 # Key order by code point equals order by UTF-16 code unit unless a key holds an astral character.
 _ASTRAL = "\U00010000"
+_EXACT = 2.0**53
+
+
+_INTEGRAL_FLOAT = _SUSPECTS[0]
+
+
+def _ints_for_integral_floats(value: Any) -> Any:
+    """A copy with integral floats below 2**53 written as ints (ECMAScript writes ``100.0`` as ``100``)."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and -_EXACT < value < _EXACT else value
+    if isinstance(value, dict):
+        return {key: _ints_for_integral_floats(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_ints_for_integral_floats(item) for item in value]
+    return value
 
 
 def _suspect(text: str) -> bool:
@@ -141,6 +156,8 @@ def canonical_bytes(document: Any) -> bytes:
     if isinstance(document, dict | list):  # a bare scalar has no separators for the checks to see
         try:
             text = _fast_encode(document)
+            if _INTEGRAL_FLOAT.search(text):
+                text = _fast_encode(_ints_for_integral_floats(document))
         except (TypeError, ValueError):
             text = None
     if text is None or (not text.isascii() and max(text) >= _ASTRAL) or _suspect(text):

@@ -83,6 +83,14 @@ class CompiledPolicy:
         self._raising[tier] = result
         return result
 
+    def plan_document(self) -> list[dict[str, object]]:
+        """The staged plan as it appears in decisions (a fresh copy of a list written once)."""
+        return [dict(step) for step in self._plan]
+
+    @cached_property
+    def _plan(self) -> list[dict[str, object]]:
+        return [step.model_dump(mode="json", exclude_none=True) for step in self.policy.plan]
+
     @cached_property
     def durable(self) -> DurableRuleset:
         """The durable_rules ruleset, created on first use and kept for the life of the process."""

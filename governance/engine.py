@@ -99,7 +99,7 @@ def _decide_one(candidate: Candidate, policy: Policy, as_of: dt.date, evaluator:
     if note is not None:
         document["in_force_note"] = note
     if tier is Tier.STAGED and policy.plan:
-        document["plan"] = [step.model_dump(mode="json", exclude_none=True) for step in policy.plan]
+        document["plan"] = compiled.plan_document()
     if features.adjustment is not None and compiled.reads("effective_flop"):
         document["compute_adjustment"] = {
             key: explain.num(value) if isinstance(value, float) else value for key, value in features.adjustment.items()
