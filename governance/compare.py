@@ -215,9 +215,7 @@ class Agreement:
             "right": self.right.ref,
             "agreement": self.share,
             "kappa": self.kappa,
-            "confusion": {
-                a.value: {b.value: int(self.confusion[a.rank, b.rank]) for b in TIERS} for a in TIERS
-            },
+            "confusion": {a.value: {b.value: int(self.confusion[a.rank, b.rank]) for b in TIERS} for a in TIERS},
             "disagreements": len(self.disagreements),
             "disagreement_rows": [
                 {
@@ -263,11 +261,16 @@ class Comparison:
         }
         return row
 
-    def models(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    def models(self, limit: int | None = None, *, reporter: Reporter | None = None) -> Iterator[dict[str, Any]]:
         """Every row (or the first ``limit``) as :meth:`model` gives it."""
         count = len(self.population) if limit is None else min(limit, len(self.population))
+        progress = reporter or SILENT
+        progress.start("listing models", count)
         for index in range(count):
+            if index % 10_000 == 0:
+                progress.advance(min(10_000, count - index))
             yield self.model(index)
+        progress.finish()
 
     def policy_summary(self, outcome: PolicyOutcome) -> dict[str, Any]:
         """One policy's identity, whether it is in force, and its counts per tier and label."""
@@ -304,7 +307,9 @@ class Comparison:
             for i in rows
         ]
 
-    def document(self, *, limit: int | None = None, models: bool = True) -> dict[str, Any]:
+    def document(
+        self, *, limit: int | None = None, models: bool = True, reporter: Reporter | None = None
+    ) -> dict[str, Any]:
         """The whole comparison as JSON-ready data; ``limit`` caps every per-row list."""
         out: dict[str, Any] = {
             "as_of": self.as_of.isoformat(),
@@ -317,7 +322,7 @@ class Comparison:
             },
         }
         if models:
-            out["models"] = list(self.models(limit))
+            out["models"] = list(self.models(limit, reporter=reporter))
         if limit is not None:
             out["limit"] = limit
         return out

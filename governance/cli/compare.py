@@ -303,7 +303,9 @@ def compare_command(
         comparison = compare_population(population, policies, as_of=day, reporter=reporter)
         html = build_report(comparison, sweeps=specs, form=slice_form, reporter=reporter) if out is not None else None
     if output is TableFormat.JSON:
-        print_json(comparison.document(limit=limit))
+        with _progress() as reporter:
+            document = comparison.document(limit=limit, reporter=reporter)
+        print_json(document)
     elif output is TableFormat.CSV:
         with _progress() as reporter:
             _write_csv(comparison, reporter)
