@@ -494,6 +494,7 @@ class Population:
             clashes=self.clashes,
             notes=self.notes,
             documents=None if self.documents is None else tuple(self.documents[int(i)] for i in index),
+            item_unit=self.item_unit,
         )
 
     # -- candidates (the slow path) -------------------------------------------------------------

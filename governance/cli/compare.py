@@ -128,6 +128,21 @@ def _sweep_spec(text: str, steps: int) -> SweepSpec:
     return SweepSpec(policy, name, low, high, steps)
 
 
+def _print_loading(population: Population) -> None:
+    """What loading found: notes, dropped duplicates, shared names."""
+    unit = population.item_unit
+    for note in population.notes:
+        console.print(f"  note: {note}", markup=False)
+    for duplicate in population.duplicates:
+        dropped = ", ".join(map(str, duplicate.dropped_lines))
+        console.print(
+            f"  duplicate: {duplicate.name!r} at {unit}(s) {dropped} repeats {unit} {duplicate.kept_line} (dropped)",
+            markup=False,
+        )
+    for clash in population.clashes:
+        console.print(f"  same name, different values: {clash.name!r} at {unit}s {clash.lines}", markup=False)
+
+
 # -- compare --------------------------------------------------------------------------------------
 
 
@@ -140,16 +155,7 @@ def _print_comparison(comparison: Comparison, limit: int) -> None:
         markup=True,
         highlight=False,
     )
-    for note in population.notes:
-        console.print(f"  note: {note}", markup=False)
-    for duplicate in population.duplicates:
-        console.print(
-            f"  duplicate: {duplicate.name!r} at line(s) {', '.join(map(str, duplicate.dropped_lines))} repeats line "
-            f"{duplicate.kept_line} (dropped)",
-            markup=False,
-        )
-    for clash in population.clashes:
-        console.print(f"  same name, different values: {clash.name!r} at lines {clash.lines}", markup=False)
+    _print_loading(population)
 
     table = Table(title="tiers per policy", title_justify="left")
     for column in ("policy", "in force", "open", "staged", "restricted", "labels"):
@@ -519,16 +525,7 @@ def show_population_command(
         f"unknown for {described['compute_unknown']}",
         highlight=False,
     )
-    for note in population.notes:
-        console.print(f"  note: {note}", markup=False)
-    for duplicate in population.duplicates:
-        console.print(
-            f"  duplicate: {duplicate.name!r} at line(s) {', '.join(map(str, duplicate.dropped_lines))} repeats line "
-            f"{duplicate.kept_line} (dropped)",
-            markup=False,
-        )
-    for clash in population.clashes:
-        console.print(f"  same name, different values: {clash.name!r} at lines {clash.lines}", markup=False)
+    _print_loading(population)
     table = Table(title=f"first {min(limit, len(population))} rows", title_justify="left")
     for column in ("line", "name", "organization", "training FLOP", "release", "openness", "license"):
         table.add_column(column)
