@@ -122,9 +122,7 @@ def _fmt(value: float) -> str:
 def _interval_text(interval: Interval, axis: Axis) -> str:
     hull = axis.hull
     low_free = interval.low == hull.low and interval.low_closed == hull.low_closed
-    high_free = interval.high >= 1.7976931348623157e308 or (
-        interval.high == axis.parts[0].high and interval.high_closed == axis.parts[0].high_closed
-    )
+    high_free = interval.high == axis.parts[0].high and interval.high_closed == axis.parts[0].high_closed
     if axis.integer and interval.low == interval.high:
         return f"= {_fmt(interval.low)}"
     if low_free and high_free:
@@ -389,10 +387,11 @@ def _compute_pair(box: Box, space: _Space) -> tuple[float, float] | None:
     known_flop = flop_axis.clip(flop_interval.intersect(_KNOWN))
     known_total = total_axis.clip(total_interval.intersect(_KNOWN))
     if known_flop is not None and known_total is not None:
-        flop = _true_lowest(known_flop)
-        reachable = total_axis.clip(known_total.intersect(Interval(flop, True, math.inf, False)))
-        if reachable is not None:
-            return flop, _lowest(reachable, total_axis)
+        # a typical value first (readable witnesses), then the lowest one (it leaves the most room)
+        for flop in (_lowest(known_flop, flop_axis), _true_lowest(known_flop)):
+            reachable = total_axis.clip(known_total.intersect(Interval(flop, True, math.inf, False)))
+            if reachable is not None:
+                return flop, _lowest(reachable, total_axis)
     if not flop_interval.intersect(_UNKNOWN).empty and not total_interval.intersect(_UNKNOWN).empty:
         return math.inf, math.inf
     return None
@@ -562,11 +561,6 @@ class RegionDiff:
                 for r in self.regions
             ],
         }
-
-
-def canonical_point(features: Mapping[str, float], axes: Mapping[str, Axis]) -> dict[str, float]:
-    """The coordinates of a feature vector on ``axes`` (features from ``extract_features``)."""
-    return {name: features[name] for name in axes}
 
 
 def region_diff(left: Policy, right: Policy, *, as_of: dt.date) -> RegionDiff:

@@ -90,7 +90,6 @@ _FAST_READ_LIMIT = 64 * 1024 * 1024
 """Largest byte count the vectorised reader gathers for one column (width x rows)."""
 
 _ALIASES = {"licence": "license", "organisation": "organization", "developer": "organization"}
-_FLOP_COLUMNS = ("training_flop", "training_flop_lower", "training_flop_upper")
 _NUMBER_COLUMNS: dict[str, tuple[float, bool]] = {
     # column: (lowest allowed, lowest included)
     "training_flop": (0.0, False),

@@ -577,9 +577,12 @@ def print_region_diff(before: str, after: str, day: dt.date | None, as_json: boo
             console.print("  witness: none found among the release plans tried", markup=False)
             continue
         flop = region.witness.compute.training_flop
+        tuning = region.witness.compute.fine_tuning_flop
         caps = ", ".join(f"{d} {v}" for d, v in sorted(region.witness.capabilities.items()))
         console.print(
-            f"  witness: training FLOP {flop if flop is not None else 'unknown'}, release "
+            f"  witness: training FLOP {flop if flop is not None else 'unknown'}"
+            + (f" plus fine-tuning {tuning}" if tuning else "")
+            + ", release "
             f"{region.witness.release.form.value}, capabilities {caps or 'none'}; "
             f"fired {', '.join(region.left_rules) or 'nothing'} / {', '.join(region.right_rules) or 'nothing'}",
             markup=False,
