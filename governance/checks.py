@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 
 from governance._yaml import LineMap
-from governance.exceptions import Problem
+from governance.exceptions import PolicyError, Problem
 from governance.features import feature_info, policy_domains
 from governance.policy import Policy, Rule
 from governance.regions import Interval, box_contains, boxes_overlap, clip_box, condition_boxes
@@ -131,6 +131,8 @@ def _regions(policy: Policy, at: Locator) -> list[Problem]:
         boxes = [condition_boxes(rule.when, policy) for rule in rules]
     except KeyError:
         return problems  # an unknown parameter, already reported
+    except PolicyError as exc:
+        return [Problem(at("rules"), exc.message)]
     live: list[list[dict[str, Interval]]] = []
     for index, (rule, rule_boxes) in enumerate(zip(rules, boxes, strict=True)):
         clipped = [b for b in (clip_box(box, ranges) for box in rule_boxes) if b is not None]

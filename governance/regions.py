@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from governance.exceptions import PolicyError
 from governance.policy import Atom, Condition, Policy
 
 __all__ = ["MAX_BOXES", "Box", "Interval", "condition_boxes"]
@@ -91,12 +92,16 @@ def _intersect_boxes(a: Box, b: Box) -> dict[str, Interval] | None:
 
 
 def condition_boxes(condition: Atom | Condition, policy: Policy) -> list[dict[str, Interval]]:
-    """The condition as a union of non-empty boxes (its disjunctive normal form)."""
+    """The condition as a union of non-empty boxes (its disjunctive normal form).
+
+    Raises:
+        PolicyError: when the normal form would exceed :data:`MAX_BOXES` boxes (never truncated).
+    """
     if isinstance(condition, Atom):
         return [{condition.feature: Interval.from_atom(condition.op, policy.threshold(condition))}]
     parts = [condition_boxes(item, policy) for item in condition.items]
     if condition.kind == "any":
-        return [box for part in parts for box in part][:MAX_BOXES]
+        return _bounded([box for part in parts for box in part], policy)
     result: list[dict[str, Interval]] = [{}]
     for part in parts:
         combined: list[dict[str, Interval]] = []
@@ -105,8 +110,17 @@ def condition_boxes(condition: Atom | Condition, policy: Policy) -> list[dict[st
                 merged = _intersect_boxes(left, right)
                 if merged is not None:
                     combined.append(merged)
-        result = combined[:MAX_BOXES]
+        result = _bounded(combined, policy)
     return result
+
+
+def _bounded(boxes: list[dict[str, Interval]], policy: Policy) -> list[dict[str, Interval]]:
+    if len(boxes) > MAX_BOXES:
+        raise PolicyError(
+            f"{policy.ref}: a rule condition expands to more than {MAX_BOXES} boxes; "
+            "split it into several rules so it can be analysed"
+        )
+    return boxes
 
 
 def clip_box(box: Box, domains: Mapping[str, Interval]) -> dict[str, Interval] | None:

@@ -170,3 +170,13 @@ def test_identity_must_be_well_formed(field: str) -> None:
 
     with pytest.raises(ValidationError):
         make_policy(COMPUTE_RULES, **{field: "bad name/with slash"})
+
+
+def test_too_complex_condition_reported() -> None:
+    """A condition whose normal form explodes is reported, never silently truncated."""
+    clauses = [
+        {"any": [{"feature": f"capability.{d}", "op": ">=", "value": v} for d in ("bio", "chem", "cyber", "nuclear")]}
+        for v in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    ]
+    rules = [{"id": "huge", "tier": "staged", "when": {"all": clauses}}]
+    assert any("more than 4096 boxes" in m for m in _messages(rules))
