@@ -150,6 +150,21 @@ class PendingEntry:
         return self.policy.digest
 
 
+_POLICY_JSON: dict[str, bytes] = {}
+
+
+def _policy_json(policy: Policy) -> bytes:
+    """The canonical policy document, encoded once per digest (policies are immutable)."""
+    encoded = _POLICY_JSON.get(policy.digest)
+    if encoded is None:
+        encoded = canonical_bytes(policy.document())
+        if "sha256:" + sha256_hex(encoded) != policy.digest:  # pragma: no cover - guarded by Policy itself
+            raise InputError(f"policy {policy.ref}: its document does not hash to its digest")
+        if len(_POLICY_JSON) < 256:
+            _POLICY_JSON[policy.digest] = encoded
+    return encoded
+
+
 def check_actor(actor: str) -> str:
     """Return ``actor`` if it is a usable actor name, else raise InputError."""
     if not isinstance(actor, str) or not actor.strip():
@@ -189,9 +204,7 @@ def prepare_entry(
             f"the decision was made for candidate {decision.candidate_digest}, not for {candidate.model.name!r} "
             f"({candidate.digest})"
         )
-    policy_json = canonical_bytes(policy.document())
-    if "sha256:" + sha256_hex(policy_json) != policy.digest:  # pragma: no cover - guarded by Policy itself
-        raise InputError(f"policy {policy.ref}: its document does not hash to its digest")
+    policy_json = _policy_json(policy)
     identifier = decision_id if decision_id is not None else str(uuid.uuid4())
     if not isinstance(identifier, str) or not _DECISION_ID.fullmatch(identifier):
         raise InputError(

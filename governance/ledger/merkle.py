@@ -121,6 +121,26 @@ class CompactRange:
         self.size += 1
         return node
 
+    def append_subtree(self, node: bytes, height: int) -> bytes:
+        """Add the root of a perfect subtree of ``2**height`` leaves; return the node it completes.
+
+        The size must be a multiple of ``2**height`` (the subtree is aligned), as when whole
+        power-of-two chunks of a tree are hashed elsewhere and put together.
+        """
+        width = 1 << height
+        if self.size % width:
+            raise ProofError(f"a subtree of {width} leaves cannot start at size {self.size}")
+        heights = self._heights
+        hashes = self._hashes
+        while heights and heights[-1] == height:
+            heights.pop()
+            node = _sha256(b"\x01" + hashes.pop() + node).digest()
+            height += 1
+        heights.append(height)
+        hashes.append(node)
+        self.size += width
+        return node
+
     def hashes(self) -> list[bytes]:
         """The perfect-subtree roots, largest (leftmost) first."""
         return list(self._hashes)

@@ -285,7 +285,8 @@ class LedgerReader:
         if sqlite:
             cursor = dbapi.cursor()
         else:
-            cursor = dbapi.cursor(name=f"ledger_stream_{id(self)}_{time.monotonic_ns()}")
+            # Binary results: bytea arrives as raw bytes instead of hex text (twice as fast to read).
+            cursor = dbapi.cursor(name=f"ledger_stream_{id(self)}_{time.monotonic_ns()}", binary=True)
             cursor.itersize = STREAM_BATCH
         factory = dbapi.text_factory if sqlite else None
         try:

@@ -33,6 +33,7 @@ import json
 import multiprocessing
 import os
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -44,7 +45,7 @@ from typing import Any
 
 from governance.canonical import CANONICAL_FORM, canonical_bytes
 from governance.exceptions import GovernanceError, InputError, VerificationError
-from governance.ledger.merkle import EMPTY_ROOT, CompactRange
+from governance.ledger.merkle import EMPTY_ROOT, CompactRange, ProofError
 from governance.ledger.records import LedgerSource, StoredCheckpoint, StoredPolicy
 from governance.ledger.signing import SignedCheckpoint, VerifierKey
 
@@ -425,6 +426,8 @@ def _verify(
     workers = (os.cpu_count() or 1) if jobs is None else jobs
     if workers > 1 and spec is not None and total >= PARALLEL_MIN:
         scan = _scan_parallel(spec(), total, _Scan(targets, progress), good_policies, min(workers, MAX_JOBS))
+        if scan is not None and (scan.size_index < len(scan.sizes) or scan.expected > scan.covered):
+            scan = None  # a fault after the last entry: the in-order pass names it with its entry
     if scan is None:  # sequential, or the parallel pass saw something to diagnose
         scan = _Scan(targets, progress)
         _scan_sequential(source, scan, good_policies, policy_status)
@@ -527,58 +530,88 @@ def _entry_problem(
 
 @dataclass(frozen=True)
 class _RangeResult:
-    """What a worker found in entries ``start`` to ``stop - 1``."""
+    """What a worker found in entries ``start`` to ``stop - 1`` (a chunk aligned on its size)."""
 
     start: int
     clean: bool
-    """False when anything needs the in-order diagnosis (a gap, a bad hash, a bad policy...)."""
-    leaves: bytes
-    nodes: bytes
+    """False when anything needs the in-order diagnosis (a gap, a bad hash or node, a bad policy...)."""
+    frontier: list[bytes]
+    """The chunk's own perfect-subtree roots, largest first (one root for a full chunk)."""
+    last_node: bytes
+    """The node stored by the chunk's last entry (its subtree may reach back before the chunk)."""
+    at_sizes: dict[int, list[bytes]]
+    """For each checkpoint size inside the chunk, the chunk-relative roots at that size."""
     ids: list[str | bytes]
 
 
 def _verify_range(
-    url: str, schema: str | None, start: int, stop: int, good_policies: frozenset[str | bytes]
+    url: str,
+    schema: str | None,
+    start: int,
+    stop: int,
+    good_policies: frozenset[str | bytes],
+    sizes: tuple[int, ...],
 ) -> _RangeResult:
-    """Worker: hash entries ``start`` to ``stop - 1`` of the ledger at ``url`` and compare with what is stored."""
-    from governance.ledger.store import Ledger  # imported here: workers start from a fresh interpreter
+    """Worker: check entries ``start`` to ``stop - 1`` of the ledger at ``url``.
 
+    ``start`` is a multiple of the chunk size, a power of two no smaller than ``stop - start``, so
+    the perfect subtree ending at every entry but possibly the last lies inside the chunk: its node
+    is checked here. The parent checks the last one when it puts the chunks together.
+    """
+    from governance.ledger.store import Ledger  # imported here: spawned workers start from a fresh interpreter
+
+    failed = _RangeResult(start, False, [], b"", {}, [])
     enc = _Encoder()
-    leaves = bytearray()
-    nodes = bytearray()
+    tree = CompactRange()
     ids: list[str | bytes] = []
+    at_sizes: dict[int, list[bytes]] = {}
+    wanted = set(sizes)
     expected = start
+    last_node = b""
     with Ledger.open(url, schema=schema) as ledger, ledger.read() as reader:
         for row in reader.entry_tuples(start, stop, raw_text=True):
             if row[0] != expected:
-                return _RangeResult(start, False, b"", b"", [])
+                return failed
             try:
                 leaf = _leaf_digest(row, expected, enc)
             except (TypeError, ValueError):
-                leaf = b""
+                return failed
             if leaf != row[8] or _entry_problem(row, good_policies, {}) is not None:
-                return _RangeResult(start, False, b"", b"", [])
-            leaves += leaf
-            nodes += row[9]
-            ids.append(row[1])
+                return failed
+            node = tree.append(leaf)
             expected += 1
-    return _RangeResult(start, expected == stop, bytes(leaves), bytes(nodes), ids)
+            if expected == stop:
+                last_node = row[9]
+            elif node != row[9]:
+                return failed
+            ids.append(row[1])
+            if expected in wanted:
+                at_sizes[expected] = tree.hashes()
+    if expected != stop:
+        return failed
+    return _RangeResult(start, True, tree.hashes(), last_node, at_sizes, ids)
 
 
 def _scan_parallel(
     spec: tuple[str, str | None], total: int, scan: _Scan, good_policies: frozenset[str | bytes], jobs: int
 ) -> _Scan | None:
-    """Hash ranges of entries in worker processes and build the tree from their leaf hashes, in order.
+    """Check aligned chunks of entries in worker processes and put their trees together, in order.
 
-    Returns the finished scan, or None when any range needs the in-order diagnosis.
+    Returns the finished scan, or None when any chunk needs the in-order diagnosis.
     """
-    chunk = max(PARALLEL_CHUNK_MIN, -(-total // (jobs * 4)))
+    target = max(PARALLEL_CHUNK_MIN, -(-total // (jobs * 4)))
+    chunk = 1 << (target - 1).bit_length()  # a power of two, so that chunks align with the tree
     bounds = [(start, min(total, start + chunk)) for start in range(0, total, chunk)]
     url, schema = spec
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(_start_method(url))
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(_verify_range, url, schema, lo, hi, good_policies) for lo, hi in bounds]
+            futures = [
+                pool.submit(
+                    _verify_range, url, schema, lo, hi, good_policies, tuple(s for s in scan.sizes if lo < s <= hi)
+                )
+                for lo, hi in bounds
+            ]
             try:
                 for future in futures:
                     result = future.result()
@@ -594,28 +627,56 @@ def _scan_parallel(
     return scan
 
 
+def _start_method(url: str) -> str:
+    """``fork`` for a SQLite ledger when this process runs no other thread (workers start at once), else
+    ``spawn``. A forked child never touches the parent's connections; with PostgreSQL it could, through
+    an inherited socket, so PostgreSQL workers always start from a fresh interpreter."""
+    methods = multiprocessing.get_all_start_methods()
+    if url.startswith("sqlite") and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _extend(size: int, base: list[bytes], relative: list[bytes], width: int) -> CompactRange:
+    """The tree of ``size`` leaves (roots ``base``) followed by an aligned chunk of ``width`` leaves whose
+    own roots are ``relative`` (largest first)."""
+    tree = CompactRange(size, base)
+    remaining = width
+    for node in relative:
+        step = 1 << (remaining.bit_length() - 1)
+        tree.append_subtree(node, step.bit_length() - 1)
+        remaining -= step
+    if remaining:
+        raise ProofError(f"{len(relative)} subtree roots do not make {width} leaves")
+    return tree
+
+
 def _merge(scan: _Scan, result: _RangeResult) -> bool:
-    """Add one range's leaves to the tree; False when a node or decision id calls for diagnosis."""
-    tree_append = scan.tree.append
-    leaves = result.leaves
-    nodes = result.nodes
+    """Add one chunk to the tree and check what the worker could not; False calls for diagnosis."""
     before = len(scan.seen_ids)
     scan.seen_ids.update(result.ids)
-    if len(scan.seen_ids) != before + len(result.ids):
+    count = len(result.ids)
+    if len(scan.seen_ids) != before + count:
         return False
-    history = scan.history
-    for index, decision_id in enumerate(result.ids):
-        offset = index * 32
-        if tree_append(leaves[offset : offset + 32]) != nodes[offset : offset + 32]:
-            return False
-        scan.expected += 1
-        if scan.expected == scan.next_size or index >= len(result.ids) - LOOKAHEAD:
-            history.append((scan.expected - 1, decision_id))
-        if scan.expected == scan.next_size:
-            try:
-                scan.reached(decision_id)
-            except _FaultFoundError:
-                return False  # the in-order pass will name and classify it
+    base = scan.tree.hashes()
+    base_size = scan.tree.size
+    try:
+        while scan.next_size != -1 and scan.next_size <= base_size + count:
+            size = scan.next_size
+            relative = result.at_sizes.get(size)
+            if relative is None:
+                return False
+            scan.tree = _extend(base_size, base, relative, size - base_size)
+            scan.expected = size
+            scan.reached(result.ids[size - base_size - 1])
+        tree = _extend(base_size, base, result.frontier, count)
+    except (_FaultFoundError, ProofError):
+        return False  # the in-order pass will name and classify it
+    # The node of the chunk's last entry is the last subtree root the chunk completed.
+    if tree.hashes()[-1] != result.last_node:
+        return False
+    scan.tree = tree
+    scan.expected = tree.size
     return True
 
 

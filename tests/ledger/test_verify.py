@@ -388,17 +388,33 @@ class TestOnDisk:
 class TestParallel:
     """Verification in worker processes gives the sequential answer, faults included."""
 
-    def test_same_answer(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """With tiny thresholds, 2 workers verify 40 entries in 8 ranges; a tampered copy names the same entry."""
+    @pytest.mark.parametrize("tampered", [None, 0, 7, 8, 15, 16, 44])
+    def test_same_answer(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tampered: int | None) -> None:
+        """45 entries in batches of 3 (checkpoints inside and across chunks of 8), two workers."""
         monkeypatch.setattr(verify_module, "PARALLEL_MIN", 10)
         monkeypatch.setattr(verify_module, "PARALLEL_CHUNK_MIN", 5)
         path = tmp_path / "ledger.sqlite"
-        with build_ledger(path, 40, batch=4) as ledger, ledger.read() as reader:
+        build_ledger(path, 45, batch=3).close()
+        if tampered is not None:
+            tamper(path, "UPDATE ledger_decisions SET actor = 'mallory' WHERE seq = ?", [tampered])
+        with Ledger.open(path) as ledger, ledger.read() as reader:
             sequential = _verify(reader, jobs=1)
             parallel = _verify(reader, jobs=2)
-        assert sequential.ok and parallel.ok
-        assert parallel.root == sequential.root and parallel.entries == 40
-        tamper(path, "UPDATE ledger_decisions SET actor = 'mallory' WHERE seq = 27")
+        assert parallel.fault == sequential.fault
+        assert parallel.root == sequential.root and parallel.entries == sequential.entries
+        if tampered is None:
+            assert parallel.ok and parallel.entries == 45 and parallel.checkpoints == 15
+        else:
+            assert parallel.fault is not None and parallel.fault.seq == tampered
+
+    def test_uncovered_tail_is_named(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A fault found after the last chunk (an uncovered entry) is named as in order."""
+        monkeypatch.setattr(verify_module, "PARALLEL_MIN", 10)
+        monkeypatch.setattr(verify_module, "PARALLEL_CHUNK_MIN", 5)
+        path = tmp_path / "ledger.sqlite"
+        build_ledger(path, 20, batch=4).close()
+        tamper(path, "DELETE FROM ledger_checkpoints WHERE tree_size = 20")
         with Ledger.open(path) as ledger, ledger.read() as reader:
             report = _verify(reader, jobs=2)
-        assert report.fault is not None and report.fault.seq == 27
+        assert report.fault is not None
+        assert report.fault.kind is FaultKind.INSERTED and report.fault.seq == 16 and report.fault.decision_id
