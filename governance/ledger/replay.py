@@ -16,6 +16,7 @@ import datetime as dt
 import difflib
 import json
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -278,6 +279,16 @@ def _chunks(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
         yield chunk
 
 
+def _start_method(source: LedgerSource) -> str:
+    """``fork`` when this process runs no other thread and holds no PostgreSQL connection a child could
+    disturb (workers then start at once, with the engine already loaded), else ``spawn``."""
+    spec = getattr(source, "worker_spec", None)
+    postgres = spec is not None and not spec()[0].startswith("sqlite")
+    if not postgres and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 def replay_source(
     source: LedgerSource,
     *,
@@ -303,7 +314,7 @@ def replay_source(
             if progress is not None:
                 progress(done)
     else:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context(_start_method(source))
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=_set_policies, initargs=(dict(_policies),)
         ) as pool:
