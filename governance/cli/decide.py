@@ -101,10 +101,13 @@ def demo_command(
         for pi, policy in enumerate(policies)
         if applies_to(policy, candidate)
     }
+    recorded = None
     if record:
         from governance.cli.ledger import record_and_verify_demo
 
-        record_and_verify_demo([(candidates[ci], policies[pi], d) for (ci, pi), d in decisions.items()], ledger)
+        recorded = record_and_verify_demo(
+            [(candidates[ci], policies[pi], d) for (ci, pi), d in decisions.items()], ledger
+        )
     if output is OutputFormat.JSON:
         print_json([decision.document() for decision in decisions.values()])
         return
@@ -121,3 +124,5 @@ def demo_command(
     console.print(table)
     console.print("n/a: the policy does not apply to the candidate's jurisdictions or developer.")
     console.print(f"Details: governance decide <candidate file> --policy <id>   (example files: {folder})")
+    if recorded is not None:
+        console.print(recorded, markup=False)

@@ -41,7 +41,7 @@ ledger_app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 LEDGER_HELP = (
     "Ledger: a SQLite file or a postgresql:// URL (default $GOVERNANCE_LEDGER, else ./governance-ledger.sqlite)."
 )
@@ -131,8 +131,8 @@ def record_decisions_cli(
     return location.display
 
 
-def record_and_verify_demo(items: Sequence[tuple[Candidate, Policy, Decision]], ledger: str | None) -> None:
-    """``demo --record``: append the demo decisions, then verify the whole ledger and say so on stderr."""
+def record_and_verify_demo(items: Sequence[tuple[Candidate, Policy, Decision]], ledger: str | None) -> str:
+    """``demo --record``: append the demo decisions, verify the whole ledger, and return a summary line."""
     from governance.ledger.store import Ledger, resolve_location
     from governance.ledger.verify import verify_source
 
@@ -141,9 +141,10 @@ def record_and_verify_demo(items: Sequence[tuple[Candidate, Policy, Decision]], 
     with Ledger.open(location) as opened, opened.read() as reader:
         report = verify_source(reader)
     report.raise_for_fault()
-    _note(
-        f"verified {location.display}: {report.entries:,} entries, {report.checkpoints:,} signed checkpoints, "
-        f"root {report.root.hex()[:16]}…; next: governance ledger replay / export --bundle FILE"
+    return (
+        f"recorded {len(items)} decisions; verified {location.display}: {report.entries:,} entries, "
+        f"{report.checkpoints:,} signed checkpoints, root {report.root.hex()[:16]}…; "
+        "next: governance ledger replay, governance ledger export --bundle FILE"
     )
 
 
