@@ -33,7 +33,9 @@ _fast_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(
 # no such number token can escape these patterns. Each pattern starts with a literal, which keeps
 # the search fast; one alternation would not.
 _SUSPECTS = tuple(re.compile(pattern) for pattern in (r"\.0[,\]}]", r"e-[0-9]", r"e\+(?:1[6-9]|20)[,\]}]"))
-_LONG_DIGITS = re.compile(r"[0-9]{16,}[,\]}]")
+# A whole integer token of 16 digits or more (one that may not be an exact double) follows ':', ','
+# or '['; three literal-led patterns search far faster than one pattern that starts with a class.
+_LONG_INTEGERS = tuple(re.compile(pattern) for pattern in (r":-?[0-9]{16}", r",-?[0-9]{16}", r"\[-?[0-9]{16}"))
 # Key order by code point equals order by UTF-16 code unit unless a key holds an astral character.
 _ASTRAL = "\U00010000"
 _EXACT = 2.0**53
@@ -55,15 +57,7 @@ def _ints_for_integral_floats(value: Any) -> Any:
 
 def _suspect(text: str) -> bool:
     """True when ``text`` may hold a number token that ECMAScript would write differently."""
-    if any(pattern.search(text) for pattern in _SUSPECTS):
-        return True
-    for match in _LONG_DIGITS.finditer(text):
-        start = match.start()
-        while start > 0 and text[start - 1].isdigit():
-            start -= 1
-        if start == 0 or text[start - 1] in ":[,-":
-            return True  # a whole integer token of 16 digits or more (a long fraction is harmless)
-    return False
+    return any(pattern.search(text) for pattern in _SUSPECTS) or any(p.search(text) for p in _LONG_INTEGERS)
 
 
 def es6_number(value: float | int) -> str:

@@ -65,6 +65,12 @@ class TestNumbers:
         """The thresholds the laws use keep their exponent form, and integral floats lose '.0'."""
         assert canonical_bytes([1e25, 1e26, 1e23, 100.0, 0.5]) == b"[1e+25,1e+26,1e+23,100,0.5]"
 
+    @pytest.mark.parametrize("prefix", ["[", '{"a":', "[1,"])
+    def test_large_integers_as_doubles(self, prefix: str) -> None:
+        """An integer beyond 2**53 is written as the double ECMAScript would hold, in any position."""
+        document = json.loads(prefix + str(2**60) + ("]" if prefix.startswith("[") else "}"))
+        assert b"1152921504606847000" in canonical_bytes(document)
+
     @given(st.floats(allow_nan=False, allow_infinity=False))
     def test_round_trip(self, value: float) -> None:
         """The text reads back as the same double."""
