@@ -167,6 +167,7 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
     ascending order with the plain-Python predicates until one raises the tier.
     """
     out: list[dict[str, Any]] = []
+    trial = dict(values)  # one scratch copy: each probe sets one feature and puts it back
     for feature, steps in compiled.raising_thresholds(tier).items():
         value = values[feature]
         if math.isinf(value):
@@ -175,9 +176,9 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
             probe = math.nextafter(threshold, math.inf) if strict else threshold
             if probe <= value:
                 continue
-            trial = dict(values)
             trial[feature] = probe
             fired = compiled.fired_python(trial)
+            trial[feature] = value
             raised = compiled.tier_of(fired)
             if raised > tier:
                 entry: dict[str, Any] = {
