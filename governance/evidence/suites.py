@@ -6,6 +6,11 @@ normalisation that maps a raw score onto the normalised capability scale [0, 1] 
 Every number cites a source or is marked illustrative. Suites are found in the shipped
 ``evaluations`` folder (:func:`governance.loader.data_dir`), which works from a wheel too.
 
+A suite has a canonical document and digest (:meth:`Suite.document`, :attr:`Suite.digest`), as a
+policy has, so that a decision ledger can store the exact suite versions a decision used. Inside
+:func:`use_suites` the lookups here read only the suites given, never the folder: that is how a
+recorded decision is replayed without ``evaluations/``.
+
 Two normalisations exist, both monotone and clipped to [0, 1]:
 
 * ``linear``: ``(raw - floor) / (ceiling - floor)``; e.g. from chance to an expert baseline;
@@ -17,14 +22,18 @@ A ``lower_is_better`` metric has ``floor > ceiling``; the formulas are the same.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from functools import cache
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from governance._yaml import load_document, pydantic_problems
+from governance.canonical import canonical_digest
 from governance.exceptions import EvidenceError
 
 __all__ = [
@@ -37,6 +46,7 @@ __all__ = [
     "load_suite",
     "load_suites",
     "suite_for_task",
+    "use_suites",
 ]
 
 SUITE_FILE = "suite.yaml"
@@ -182,6 +192,20 @@ class Suite(_Spec):
         """The metric and its aliases."""
         return frozenset((self.metric, *self.metric_aliases))
 
+    def document(self) -> dict[str, Any]:
+        """The canonical suite document: what is hashed and stored in a ledger; ``Suite.model_validate``
+        of it gives back a suite with the same digest."""
+        return self._document
+
+    @cached_property
+    def _document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @cached_property
+    def digest(self) -> str:
+        """``sha256:<hex>`` of the canonical JSON of :meth:`document`."""
+        return canonical_digest(self._document)
+
     def raw_range(self) -> tuple[float, float]:
         """The values a raw score can take."""
         if self.measure == "proportion":
@@ -216,27 +240,69 @@ def _root() -> Path:
     return data_dir("evaluations")
 
 
-@cache
-def _catalogue(root: Path) -> tuple[tuple[Suite, ...], dict[str, Suite]]:
-    suites = tuple(load_suite(path) for path in sorted(root.glob(f"*/{SUITE_FILE}")))
+_Catalogue = tuple[tuple[Suite, ...], dict[str, Suite]]
+_ACTIVE: ContextVar[_Catalogue | None] = ContextVar("governance_active_suites", default=None)
+"""The suites :func:`use_suites` put in force in this context (None: read the folder)."""
+
+
+def _index(suites: Iterable[Suite], where: str) -> _Catalogue:
+    ordered = tuple(sorted(suites, key=lambda suite: suite.id))
     names: dict[str, Suite] = {}
-    for suite in suites:
+    for suite in ordered:
         for name in (suite.id, *suite.aliases):
             key = name.lower()
             if key in names and names[key].id != suite.id:
-                raise EvidenceError(f"task name {name!r} is claimed by both {names[key].id} and {suite.id}")
+                raise EvidenceError(f"{where}: task name {name!r} is claimed by both {names[key].id} and {suite.id}")
             names[key] = suite
-    return suites, names
+    return ordered, names
+
+
+@cache
+def _catalogue(root: Path) -> _Catalogue:
+    return _index((load_suite(path) for path in sorted(root.glob(f"*/{SUITE_FILE}"))), str(root))
+
+
+def _current(root: Path | None) -> _Catalogue:
+    active = _ACTIVE.get()
+    if active is not None:
+        return active
+    return _catalogue(root or _root())
+
+
+@contextlib.contextmanager
+def use_suites(suites: Iterable[Suite]) -> Iterator[tuple[Suite, ...]]:
+    """Within the block, the lookups of this module read only ``suites``, never a folder.
+
+    :func:`load_suites`, :func:`find_suite` and :func:`suite_for_task` answer from the given suites
+    (even when called with a ``root``), so a decision made inside the block depends on nothing but
+    them. The setting belongs to the current context (thread or task) and is restored on exit.
+
+    Raises:
+        EvidenceError: when two of the suites share an id, or claim the same task name.
+    """
+    given = tuple(suites)
+    if not all(isinstance(suite, Suite) for suite in given):
+        raise EvidenceError("use_suites takes Suite definitions")
+    ids = [suite.id for suite in given]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise EvidenceError(f"the suites given repeat suite id(s) {', '.join(twice)}; give one version of each")
+    catalogue = _index(given, "the suites given")
+    token = _ACTIVE.set(catalogue)
+    try:
+        yield catalogue[0]
+    finally:
+        _ACTIVE.reset(token)
 
 
 def load_suites(root: Path | None = None) -> tuple[Suite, ...]:
-    """Every shipped suite, sorted by id."""
-    return _catalogue(root or _root())[0]
+    """Every shipped suite (or every suite in force under :func:`use_suites`), sorted by id."""
+    return _current(root)[0]
 
 
 def find_suite(name: str, root: Path | None = None) -> Suite | None:
     """The suite whose id or alias is ``name`` (case-insensitive), or None."""
-    return _catalogue(root or _root())[1].get(name.strip().lower())
+    return _current(root)[1].get(name.strip().lower())
 
 
 def suite_for_task(task: str, root: Path | None = None) -> Suite | None:

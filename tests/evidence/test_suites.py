@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from governance import EvidenceError
-from governance.evidence.suites import Suite, find_suite, load_suite, load_suites, suite_for_task
+from governance.canonical import canonical_digest
+from governance.evidence.suites import Suite, find_suite, load_suite, load_suites, suite_for_task, use_suites
 from governance.loader import data_dir
 
 REQUIRED = {
@@ -196,3 +197,61 @@ sources: [{id: s, title: S}]
         """Misspelt keys are refused with their line."""
         with pytest.raises(EvidenceError, match=r"suite\.yaml:10: itmes: unknown key"):
             load_suite(self._write(tmp_path, "demo", self.BASE + "itmes: 3\n"))
+
+
+class TestIdentity:
+    """A suite has a canonical document and digest that survive a round trip, as a policy's do."""
+
+    @pytest.mark.parametrize("suite_id", sorted(REQUIRED))
+    def test_document_round_trips_to_the_same_digest(self, suite_id: str) -> None:
+        suite = _suite(suite_id)
+        rebuilt = Suite.model_validate(suite.document())
+        assert rebuilt == suite
+        assert rebuilt.digest == suite.digest == canonical_digest(suite.document())
+
+    def test_a_changed_number_changes_the_digest(self) -> None:
+        suite = _suite("wmdp-bio")
+        document = suite.document()
+        document["normalisation"] = {**document["normalisation"], "ceiling": 0.9}
+        assert Suite.model_validate(document).digest != suite.digest
+
+
+class TestUseSuites:
+    """Under use_suites the lookups read only the suites given, and the folder again afterwards."""
+
+    def test_only_the_given_suites_are_found(self, tmp_path: Path) -> None:
+        bio = _suite("wmdp-bio")
+        with use_suites([bio]) as active:
+            assert active == (bio,)
+            assert load_suites() == (bio,)
+            assert find_suite("wmdp_bio") is bio
+            assert suite_for_task("inspect_evals/wmdp_bio") is find_suite("inspect_evals/wmdp_bio")
+            assert find_suite("wmdp-chem") is None
+            assert load_suites(tmp_path) == (bio,)  # an explicit folder is not read either
+        assert find_suite("wmdp-chem") is not None
+        assert len(load_suites()) == len(REQUIRED)
+
+    def test_an_empty_set_finds_nothing(self) -> None:
+        with use_suites(()):
+            assert load_suites() == ()
+            assert find_suite("wmdp-bio") is None
+
+    def test_another_version_is_used_instead_of_the_shipped_one(self) -> None:
+        bio = _suite("wmdp-bio")
+        other = Suite.model_validate({**bio.document(), "version": "0.9"})
+        with use_suites([other]):
+            found = find_suite("wmdp-bio")
+            assert found is not None and found.ref == "wmdp-bio@0.9"
+        assert find_suite("wmdp-bio") == bio
+
+    def test_two_versions_of_one_suite_are_refused(self) -> None:
+        bio = _suite("wmdp-bio")
+        other = Suite.model_validate({**bio.document(), "version": "0.9"})
+        with pytest.raises(EvidenceError, match="repeat suite id"), use_suites([bio, other]):
+            pass
+
+    def test_a_task_name_claimed_twice_is_refused(self) -> None:
+        bio = _suite("wmdp-bio")
+        chem = Suite.model_validate({**_suite("wmdp-chem").document(), "aliases": ["wmdp_bio"]})
+        with pytest.raises(EvidenceError, match="claimed by both"), use_suites([bio, chem]):
+            pass
