@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from governance import Candidate, Policy
@@ -58,3 +61,21 @@ COMPUTE_RULES = [
     {"id": "bio", "tier": "restricted", "when": {"all": [{"feature": "capability.bio", "op": ">=", "value": 0.8}]}},
 ]
 """The three-rule policy the reference figures use: compute and one capability."""
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m governance`` as a user would: a subprocess, its output captured, never raising."""
+    return subprocess.run(
+        [sys.executable, "-m", "governance", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

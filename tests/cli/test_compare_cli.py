@@ -6,8 +6,9 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTABLE = ROOT / "examples" / "populations" / "notable-models.csv"
@@ -17,14 +18,7 @@ FIXTURES = ROOT / "tests" / "compare" / "policies"
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m governance`` with the arguments."""
-    return subprocess.run(
-        [sys.executable, "-m", "governance", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args)
 
 
 class TestCompare:

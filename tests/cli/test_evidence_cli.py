@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "candidates" / "small-open-model.yaml"
@@ -17,14 +18,7 @@ EXAMPLE = ROOT / "examples" / "candidates" / "small-open-model.yaml"
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """Run ``python -m governance`` with the arguments."""
-    return subprocess.run(
-        [sys.executable, "-m", "governance", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args)
 
 
 class TestImport:

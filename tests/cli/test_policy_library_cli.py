@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = ROOT / "tests" / "cases" / "candidates"
@@ -14,15 +15,7 @@ CANDIDATES = ROOT / "tests" / "cases" / "candidates"
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m governance`` with the arguments, with a wide terminal."""
-    return subprocess.run(
-        [sys.executable, "-m", "governance", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_cli(*args, env={**os.environ, "COLUMNS": "200"})
 
 
 class TestPolicyDiff:
