@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from governance.exceptions import InputError, Problem
+from governance.exceptions import GovernanceError, InputError, Problem
 
-__all__ = ["LineMap", "load_document", "locate", "pydantic_problems"]
+Model = TypeVar("Model", bound=BaseModel)
+
+__all__ = ["LineMap", "load_document", "load_model", "locate", "pydantic_problems"]
 
 LineMap = dict[tuple[str | int, ...], int]
 
@@ -109,3 +112,23 @@ def _is_union_tag(part: str) -> bool:
         or part.startswith(("function-", "tagged-union", "lax-or-strict", "json-or-python"))
         or "[" in part
     )
+
+
+def load_model(path: Path, model: type[Model], *, error: type[GovernanceError], what: str, shape: str) -> Model:
+    """Read a YAML/JSON file into a pydantic model; every problem is reported at ``file:line`` with its field.
+
+    Args:
+        path: the file.
+        model: the pydantic model to validate into.
+        error: the exception raised (a :class:`GovernanceError` subclass).
+        what: what the file holds, for messages ("the candidate").
+        shape: what the top level must look like, for the message when it is not a mapping.
+    """
+    document, lines = load_document(path, error=error)
+    if not isinstance(document, dict):
+        raise error(f"{path}: {shape}")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        problems = pydantic_problems(exc.errors(), str(path), lines)
+        raise error(f"{path}: {len(problems)} problem(s) in {what}", problems=problems) from exc

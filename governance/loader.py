@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from governance._yaml import load_document, pydantic_problems
+from governance._yaml import load_document, load_model, pydantic_problems
 from governance.candidate import Candidate
 from governance.checks import check_policy
 from governance.exceptions import InputError, PolicyError, PolicyNotFoundError, PolicyValidationError, Problem
@@ -230,12 +230,10 @@ def resolve_policies(
 
 def load_candidate(path: str | Path) -> Candidate:
     """Read and validate a candidate file (YAML or JSON); every problem names its field and line."""
-    file = Path(path)
-    document, lines = load_document(file, error=InputError)
-    if not isinstance(document, dict):
-        raise InputError(f"{file}: a candidate must be a mapping with model, compute and release")
-    try:
-        return Candidate.model_validate(document)
-    except ValidationError as exc:
-        problems = pydantic_problems(exc.errors(), str(file), lines)
-        raise InputError(f"{file}: {len(problems)} problem(s) in the candidate", problems=problems) from exc
+    return load_model(
+        Path(path),
+        Candidate,
+        error=InputError,
+        what="the candidate",
+        shape="a candidate must be a mapping with model, compute and release",
+    )

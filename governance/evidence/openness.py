@@ -36,9 +36,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from governance._yaml import load_document, pydantic_problems
+from governance._yaml import load_model
 from governance.candidate import Release, ReleaseForm
 from governance.exceptions import EvidenceError
 from governance.licences import licence_flags, spdx_expression_holds
@@ -280,15 +280,13 @@ class MotRecord(_Record):
 
 def load_mot_record(path: str | Path) -> MotRecord:
     """Read and validate a Model Openness Tool record; every problem names the file, line and field."""
-    file = Path(path)
-    document, lines = load_document(file, error=EvidenceError)
-    if not isinstance(document, dict):
-        raise EvidenceError(f"{file}: a Model Openness Tool record is a mapping with 'framework' and 'release'")
-    try:
-        return MotRecord.model_validate(document)
-    except ValidationError as exc:
-        problems = pydantic_problems(exc.errors(), str(file), lines)
-        raise EvidenceError(f"{file}: {len(problems)} problem(s) in the openness record", problems=problems) from exc
+    return load_model(
+        Path(path),
+        MotRecord,
+        error=EvidenceError,
+        what="the openness record",
+        shape="a Model Openness Tool record is a mapping with 'framework' and 'release'",
+    )
 
 
 # -- classification -----------------------------------------------------------------------------------
