@@ -9,6 +9,11 @@ The leaf of entry ``seq`` is the RFC 8785 canonical JSON of the object::
 Because the candidate and decision columns already hold canonical JSON, those bytes are spliced in as
 they are: :func:`leaf_bytes` equals ``canonical_bytes`` of that object without re-encoding the
 documents, which is what lets verification run near the speed of SHA-256 itself.
+
+An entry also names the evaluation-suite versions its decision was made with (every suite the
+candidate's evaluation results resolve to, see :func:`suites_for_benchmarks`). They are stored beside
+the entry, not in its leaf: replay puts them in force, and reproducing the stored decision byte for
+byte is what shows they are the ones used.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from governance.candidate import Candidate
 from governance.canonical import CANONICAL_FORM, canonical_bytes, sha256_hex
 from governance.decision import Decision
+from governance.evidence.suites import Suite, find_suite
 from governance.exceptions import InputError
 from governance.policy import Policy
 
@@ -32,9 +39,11 @@ __all__ = [
     "EntryRow",
     "PendingEntry",
     "PolicyBlob",
+    "SuiteBlob",
     "leaf_bytes",
     "leaf_object",
     "prepare_entry",
+    "suites_for_benchmarks",
 ]
 
 LEAF_FIELDS = ("actor", "candidate", "canon", "decision", "decision_id", "policy_digest", "recorded_at", "seq")
@@ -131,6 +140,64 @@ class PolicyBlob:
 
 
 @dataclass(frozen=True)
+class SuiteBlob:
+    """An evaluation-suite version as the ledger stores it: digest, identity and canonical document bytes."""
+
+    digest: str
+    suite_id: str
+    suite_version: str
+    document: bytes
+
+    @property
+    def ref(self) -> str:
+        """``id@version``."""
+        return f"{self.suite_id}@{self.suite_version}"
+
+
+_SUITE_JSON: dict[str, SuiteBlob] = {}
+
+
+def _suite_blob(suite: Suite) -> SuiteBlob:
+    blob = _SUITE_JSON.get(suite.digest)
+    if blob is None:
+        encoded = canonical_bytes(suite.document())
+        blob = SuiteBlob("sha256:" + sha256_hex(encoded), suite.id, suite.version, encoded)
+        if len(_SUITE_JSON) < 256:
+            _SUITE_JSON[suite.digest] = blob
+    return blob
+
+
+def suites_for_benchmarks(benchmarks: Iterable[str]) -> tuple[SuiteBlob, ...]:
+    """The suite versions in force that the benchmark names resolve to, once each, by digest.
+
+    This is every suite the engine can consult for results with these benchmarks (the ones that count
+    and the ones set aside), so storing them lets replay decide again with nothing else.
+    """
+    found: dict[str, SuiteBlob] = {}
+    for name in benchmarks:
+        suite = find_suite(name)
+        if suite is not None:
+            blob = _suite_blob(suite)
+            found.setdefault(blob.digest, blob)
+    return tuple(found[digest] for digest in sorted(found))
+
+
+def _named_suites(evidence: dict[str, dict[str, Any]] | None) -> set[str]:
+    """The ``id@version`` of every suite a decision's evidence section names."""
+    named: set[str] = set()
+    for record in (evidence or {}).values():
+        results: list[object] = [record.get("chosen")]
+        for group in ("counted", "discarded"):
+            listed = record.get(group)
+            if isinstance(listed, list):
+                results.extend(listed)
+        for result in results:
+            if isinstance(result, dict) and isinstance(result.get("suite"), str):
+                named.add(result["suite"])
+    return named
+
+
+@dataclass(frozen=True)
 class PendingEntry:
     """A decision checked and encoded, ready to append; only ``seq`` and the time are added later."""
 
@@ -143,6 +210,8 @@ class PendingEntry:
     tier: str
     as_of: str
     canon: str = CANONICAL_FORM
+    suites: tuple[SuiteBlob, ...] = ()
+    """The evaluation-suite versions the decision was made with (empty without evaluations)."""
 
     @property
     def policy_digest(self) -> str:
@@ -205,6 +274,14 @@ def prepare_entry(
             f"({candidate.digest})"
         )
     policy_json = _policy_json(policy)
+    suites = suites_for_benchmarks(result.benchmark for result in candidate.evaluations)
+    unknown = _named_suites(decision.evidence) - {blob.ref for blob in suites}
+    if unknown:
+        raise InputError(
+            f"the decision names evaluation suite(s) {', '.join(sorted(unknown))}, but the candidate's results "
+            f"resolve to {', '.join(blob.ref for blob in suites) or 'no suite'} here: record a decision under the "
+            "suites in force when it is recorded"
+        )
     identifier = decision_id if decision_id is not None else str(uuid.uuid4())
     if not isinstance(identifier, str) or not _DECISION_ID.fullmatch(identifier):
         raise InputError(
@@ -219,4 +296,5 @@ def prepare_entry(
         model=candidate.model.name,
         tier=decision.tier.value,
         as_of=decision.as_of.isoformat(),
+        suites=suites,
     )

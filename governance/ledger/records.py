@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from governance.ledger.entry import EntryRow
 from governance.ledger.signing import Checkpoint, SignedCheckpoint, VerifierKey
 
-__all__ = ["LedgerSource", "StoredCheckpoint", "StoredKey", "StoredPolicy"]
+__all__ = ["LedgerSource", "StoredCheckpoint", "StoredKey", "StoredPolicy", "StoredSuite"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,23 @@ class StoredPolicy:
     def ref(self) -> str:
         """``id@version``."""
         return f"{self.policy_id}@{self.policy_version}"
+
+
+@dataclass(frozen=True)
+class StoredSuite:
+    """An evaluation-suite version row: its digest and canonical document bytes."""
+
+    digest: str
+    suite_id: str
+    suite_version: str
+    canon: str
+    document: bytes
+    recorded_at: str
+
+    @property
+    def ref(self) -> str:
+        """``id@version``."""
+        return f"{self.suite_id}@{self.suite_version}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,14 @@ class LedgerSource(Protocol):
 
     def policies(self) -> list[StoredPolicy]:
         """Every policy version stored."""
+        ...
+
+    def suites(self) -> list[StoredSuite]:
+        """Every evaluation-suite version stored (none before schema version 2)."""
+        ...
+
+    def suite_uses(self) -> dict[int, tuple[str, ...]]:
+        """For each entry decided with evaluation suites, their digests (sorted), by sequence number."""
         ...
 
     def checkpoints(self) -> list[StoredCheckpoint]:

@@ -7,10 +7,10 @@ translated here into :class:`~governance.exceptions.LedgerError`, with the origi
 Appends are serialised so that any number of processes produce one linear history: SQLite takes its
 write lock when the transaction begins (``BEGIN IMMEDIATE``), PostgreSQL locks the entries table in
 ``EXCLUSIVE`` mode (readers are never blocked). Inside that lock an append reads the head, checks it
-against the latest checkpoint, inserts the policy versions it needs, the entries and a new signed
-checkpoint, and commits, all or nothing. Entries arrive validated and encoded
-(:func:`~governance.ledger.entry.prepare_entry`), so nothing can fail half-way for a reason that could
-have been found before the transaction began.
+against the latest checkpoint, inserts the policy and evaluation-suite versions it needs, the
+entries, which suites each entry used, and a new signed checkpoint, and commits, all or nothing.
+Entries arrive validated and encoded (:func:`~governance.ledger.entry.prepare_entry`), so nothing can
+fail half-way for a reason that could have been found before the transaction began.
 """
 
 from __future__ import annotations
@@ -34,9 +34,17 @@ from governance.exceptions import InputError, LedgerError
 from governance.ledger import migrations
 from governance.ledger.entry import ENTRY_COLUMNS, EntryRow, PendingEntry, leaf_bytes
 from governance.ledger.merkle import CompactRange, frontier_indexes, node_hash
-from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy
+from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import Checkpoint, SignedCheckpoint, SigningKey, VerifierKey
-from governance.ledger.tables import CheckpointRow, DecisionRow, KeyRow, MetaRow, PolicyRow
+from governance.ledger.tables import (
+    CheckpointRow,
+    DecisionRow,
+    DecisionSuiteRow,
+    KeyRow,
+    MetaRow,
+    PolicyRow,
+    SuiteRow,
+)
 from governance.logs import get_logger
 
 __all__ = [
@@ -61,6 +69,8 @@ _POLICIES = PolicyRow.__table__  # type: ignore[attr-defined]
 _CHECKPOINTS = CheckpointRow.__table__  # type: ignore[attr-defined]
 _KEYS = KeyRow.__table__  # type: ignore[attr-defined]
 _META = MetaRow.__table__  # type: ignore[attr-defined]
+_SUITES = SuiteRow.__table__  # type: ignore[attr-defined]
+_USES = DecisionSuiteRow.__table__  # type: ignore[attr-defined]
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM ledger_decisions"
 _sha256 = hashlib.sha256
 
@@ -196,6 +206,32 @@ class LedgerReader:
             if policy.digest == digest:
                 return policy
         return None
+
+    def suites(self) -> list[StoredSuite]:
+        """Every stored evaluation-suite version, by digest (none before schema version 2)."""
+        if self.schema_version < 2:
+            return []
+        rows = self._conn.execute(
+            select(
+                _SUITES.c.digest,
+                _SUITES.c.suite_id,
+                _SUITES.c.suite_version,
+                _SUITES.c.canon,
+                _SUITES.c.document,
+                _SUITES.c.recorded_at,
+            ).order_by(_SUITES.c.digest)
+        )
+        return [StoredSuite(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bytes(r[4]), str(r[5])) for r in rows]
+
+    def suite_uses(self) -> dict[int, tuple[str, ...]]:
+        """The digests of the suites each entry was decided with, by sequence number."""
+        if self.schema_version < 2:
+            return {}
+        uses: dict[int, list[str]] = {}
+        rows = self._conn.execute(select(_USES.c.seq, _USES.c.suite_digest).order_by(_USES.c.seq, _USES.c.suite_digest))
+        for seq, digest in rows:
+            uses.setdefault(int(seq), []).append(str(digest))
+        return {seq: tuple(digests) for seq, digests in uses.items()}
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint, by increasing tree size."""
@@ -397,6 +433,7 @@ class Ledger:
         self._tree_cache: tuple[int, bytes, list[bytes]] | None = None
         """(size, root, subtree roots) after this process's last append: saves reading the frontier again."""
         self._known_policies: set[str] = set()
+        self._known_suites: set[str] = set()
         self._known_keys: set[str] = set()
 
     # -- opening ---------------------------------------------------------------------------------
@@ -583,8 +620,8 @@ class Ledger:
     def append_many(self, entries: Sequence[PendingEntry], key: SigningKey) -> list[AppendResult]:
         """Append entries in one transaction, with one checkpoint signed by ``key`` covering them all.
 
-        Either every entry, every policy version they need and the checkpoint are committed, or
-        nothing is.
+        Either every entry, every policy and evaluation-suite version they need, the record of which
+        suites each entry used, and the checkpoint are committed, or nothing is.
 
         Raises:
             InputError: when ``entries`` is not a list of prepared entries, or repeats a decision id.
@@ -603,6 +640,7 @@ class Ledger:
             raise InputError("a checkpoint needs a SigningKey")
         verifier = key.verifier()
         policies = {item.policy.digest: item.policy for item in items}
+        suites = {blob.digest: blob for item in items for blob in item.suites}
         results: list[AppendResult] = []
         with self._translate("append to"), self._write_connection() as conn:
             if self.dialect == "postgresql":
@@ -612,6 +650,7 @@ class Ledger:
             self._check_key(conn, verifier)
             now = max(utc_timestamp(), last_time)
             self._store_policies(conn, policies, now)
+            self._store_suites(conn, suites, now)
             rows: list[dict[str, Any]] = []
             for offset, item in enumerate(items):
                 seq = size + offset
@@ -643,6 +682,13 @@ class Ledger:
                     }
                 )
             conn.exec_driver_sql(self._insert_entry_sql, [tuple(row[c] for c in ENTRY_COLUMNS) for row in rows])
+            uses = [
+                {"seq": row["seq"], "suite_digest": blob.digest}
+                for item, row in zip(items, rows, strict=True)
+                for blob in item.suites
+            ]
+            if uses:
+                conn.execute(insert(_USES), uses)
             root = tree.root()
             signed = SignedCheckpoint.sign(Checkpoint(self.origin, tree.size, root, now), key)
             conn.execute(
@@ -657,6 +703,7 @@ class Ledger:
             )
         self._tree_cache = (tree.size, root, tree.hashes())
         self._known_policies.update(policies)
+        self._known_suites.update(suites)
         self._known_keys.add(verifier.key_id)
         log = get_logger("governance.ledger")
         for item, row in zip(items, rows, strict=True):
@@ -760,6 +807,28 @@ class Ledger:
                         "digest": blob.digest,
                         "policy_id": blob.policy_id,
                         "policy_version": blob.policy_version,
+                        "canon": "jcs-rfc8785",
+                        "document": blob.document,
+                        "recorded_at": now,
+                    }
+                    for blob in missing
+                ],
+            )
+
+    def _store_suites(self, conn: Connection, suites: dict[str, Any], now: str) -> None:
+        wanted = sorted(set(suites) - self._known_suites)
+        if not wanted:
+            return
+        present = {str(r[0]) for r in conn.execute(select(_SUITES.c.digest).where(_SUITES.c.digest.in_(wanted)))}
+        missing = [suites[d] for d in wanted if d not in present]
+        if missing:
+            conn.execute(
+                insert(_SUITES),
+                [
+                    {
+                        "digest": blob.digest,
+                        "suite_id": blob.suite_id,
+                        "suite_version": blob.suite_version,
                         "canon": "jcs-rfc8785",
                         "document": blob.document,
                         "recorded_at": now,

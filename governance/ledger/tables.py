@@ -14,12 +14,16 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "LEDGER_TABLES",
+    "SUITE_TABLES",
+    "V1_TABLES",
     "CheckpointRow",
     "DecisionRow",
+    "DecisionSuiteRow",
     "KeyRow",
     "MetaRow",
     "MigrationRow",
     "PolicyRow",
+    "SuiteRow",
 ]
 
 
@@ -101,7 +105,38 @@ class CheckpointRow(SQLModel, table=True):
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-LEDGER_TABLES = (
+class SuiteRow(SQLModel, table=True):
+    """An evaluation-suite version a recorded decision used, stored once under the digest of its document.
+
+    Added in schema version 2: with it, replay reads suites from the ledger, not ``evaluations/``.
+    """
+
+    __tablename__: ClassVar[str] = "ledger_suites"
+
+    digest: str = Field(sa_column=Column(String(71), primary_key=True))
+    """``sha256:<hex>`` of ``document``."""
+    suite_id: str = Field(sa_column=Column(String(80), nullable=False))
+    suite_version: str = Field(sa_column=Column(String(32), nullable=False))
+    canon: str = Field(sa_column=Column(String(40), nullable=False))
+    document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """The canonical JSON of the suite definition (:meth:`governance.evidence.suites.Suite.document`)."""
+    recorded_at: str = Field(sa_column=Column(String(40), nullable=False))
+
+
+class DecisionSuiteRow(SQLModel, table=True):
+    """That entry ``seq`` was decided with suite version ``suite_digest`` in force (schema version 2)."""
+
+    __tablename__: ClassVar[str] = "ledger_decision_suites"
+
+    seq: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("ledger_decisions.seq"), primary_key=True, autoincrement=False)
+    )
+    suite_digest: str = Field(
+        sa_column=Column(String(71), ForeignKey("ledger_suites.digest"), primary_key=True, index=True)
+    )
+
+
+V1_TABLES = (
     MigrationRow.__table__,  # type: ignore[attr-defined]
     MetaRow.__table__,  # type: ignore[attr-defined]
     KeyRow.__table__,  # type: ignore[attr-defined]
@@ -109,4 +144,11 @@ LEDGER_TABLES = (
     DecisionRow.__table__,  # type: ignore[attr-defined]
     CheckpointRow.__table__,  # type: ignore[attr-defined]
 )
+"""The tables of schema version 1, in creation order."""
+SUITE_TABLES = (
+    SuiteRow.__table__,  # type: ignore[attr-defined]
+    DecisionSuiteRow.__table__,  # type: ignore[attr-defined]
+)
+"""The tables schema version 2 adds: stored suite versions and which entry used which."""
+LEDGER_TABLES = V1_TABLES + SUITE_TABLES
 """The ledger's tables, in creation order."""

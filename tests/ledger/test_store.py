@@ -202,7 +202,7 @@ class TestMigrations:
     def test_version_recorded(self, sqlite_ledger: tuple[Path, Ledger]) -> None:
         """A new ledger is at the latest version."""
         _path, ledger = sqlite_ledger
-        assert ledger.schema_version == migrations.latest_version() == 1
+        assert ledger.schema_version == migrations.latest_version() == 2
 
     def test_upgrade(self, sqlite_ledger: tuple[Path, Ledger], monkeypatch: pytest.MonkeyPatch) -> None:
         """A new migration makes the ledger 'old' until `migrate` applies it; the data still verifies."""
@@ -211,14 +211,14 @@ class TestMigrations:
         def add_index(connection: sqlalchemy.Connection, _dialect: str, _now: str) -> None:
             connection.exec_driver_sql("CREATE INDEX ledger_decisions_actor ON ledger_decisions (actor)")
 
-        monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, Migration(2, "actor index", add_index)))
+        monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, Migration(3, "actor index", add_index)))
         with pytest.raises(LedgerError, match="ledger migrate"):
             Ledger.open(path)
         with Ledger.open(path, allow_old_schema=True) as old:
-            assert old.migrate() == [2]
+            assert old.migrate() == [3]
             assert old.migrate() == []
         with Ledger.open(path) as upgraded, upgraded.read() as reader:
-            assert upgraded.schema_version == 2
+            assert upgraded.schema_version == 3
             assert verify_source(reader).ok
 
     def test_newer_schema_refused(self, sqlite_ledger: tuple[Path, Ledger], monkeypatch: pytest.MonkeyPatch) -> None:
