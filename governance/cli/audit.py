@@ -72,7 +72,7 @@ def replay_command(
     show: int = typer.Option(10, "--show", min=0, help="Print at most this many mismatches in full."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
-    """Re-decide every entry of a bundle under the policy versions the bundle carries; exit 6 on any mismatch."""
+    """Re-decide every entry of a bundle under the policy and suite versions it carries; exit 6 on any mismatch."""
     replay_and_report(_open_bundle(bundle, None), evaluator=evaluator, jobs=jobs, output=output, show=show)
 
 

@@ -152,6 +152,7 @@ def _verify_summary(report: VerificationReport) -> list[str]:
     lines = [f"verified {report.source}", f"  origin       {report.origin}"]
     lines.append(f"  entries      {report.entries:,}   tree root {report.root.hex()}")
     lines.append(f"  policies     {report.policies} version(s), each document hashes to its digest")
+    lines.append(f"  suites       {report.suites} evaluation-suite version(s), each document hashes to its digest")
     if report.latest is not None:
         cp = report.latest
         lines.append(
@@ -327,7 +328,7 @@ def replay_command(
     show: int = typer.Option(10, "--show", min=0, help="Print at most this many mismatches in full."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
-    """Re-decide every entry under the policy version stored in the ledger, with no access to policies/.
+    """Re-decide every entry under the policy and suite versions the ledger stores (no policies/, no evaluations/).
 
     Exits 6 when any entry does not reproduce byte for byte; each is shown with a diff.
     """
@@ -345,7 +346,7 @@ def export_command(
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
-    """Export a self-contained audit bundle: entries, policy versions, checkpoints and public keys."""
+    """Export a self-contained audit bundle: entries, policy and evaluation-suite versions, checkpoints, public keys."""
     from governance.ledger.bundle import export_bundle
     from governance.ledger.store import Ledger
 
@@ -357,7 +358,8 @@ def export_command(
         summary = export_bundle(reader, bundle, overwrite=force, progress=bar)
     console.print(
         f"wrote {summary.path}: {summary.entries:,} entries, {summary.policies} policy version(s), "
-        f"{summary.checkpoints:,} checkpoint(s), {summary.keys} key(s); sha256 {summary.sha256}",
+        f"{summary.suites} evaluation-suite version(s), {summary.checkpoints:,} checkpoint(s), "
+        f"{summary.keys} key(s); sha256 {summary.sha256}",
         markup=False,
     )
 

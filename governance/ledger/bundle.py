@@ -6,10 +6,13 @@ Each line is the RFC 8785 canonical JSON of one record, in this order:
    time and the count of each record type;
 2. ``key``: every public key the ledger registers (signed-note verifier key strings);
 3. ``policy``: every policy version, its document inline;
-4. ``checkpoint``: every signed checkpoint (size, root, time, key id, signature);
-5. ``entry``: every entry, in sequence order, with the candidate and decision documents inline, its
+4. ``suite``: every evaluation-suite version, its document inline (format version 2);
+5. ``suite_use``: for each entry decided with evaluation suites, its sequence number and the
+   digests of those suites (format version 2);
+6. ``checkpoint``: every signed checkpoint (size, root, time, key id, signature);
+7. ``entry``: every entry, in sequence order, with the candidate and decision documents inline, its
    leaf hash and node;
-6. ``end``: the counts again and the SHA-256 of every byte before this line, so that a truncated
+8. ``end``: the counts again and the SHA-256 of every byte before this line, so that a truncated
    or damaged file is refused before anything is trusted.
 
 A bundle is a :class:`~governance.ledger.records.LedgerSource`: ``governance audit verify`` and
@@ -33,16 +36,27 @@ from governance.canonical import CANONICAL_FORM, canonical_bytes
 from governance.engine import ENGINE_VERSION
 from governance.exceptions import InputError, VerificationError
 from governance.ledger.entry import EntryRow
-from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy
+from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import VerifierKey
 from governance.ledger.store import LedgerReader, utc_timestamp
 
 __all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "BundleSummary", "export_bundle"]
 
 BUNDLE_FORMAT = "governance-audit-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+"""The format version written; version 1 (no suite records) is still read."""
+READABLE_VERSIONS = (1, 2)
 Progress = Callable[[int], None]
-_RECORD_ORDER = {"header": 0, "key": 1, "policy": 2, "checkpoint": 3, "entry": 4, "end": 5}
+_RECORD_ORDER = {
+    "header": 0,
+    "key": 1,
+    "policy": 2,
+    "suite": 3,
+    "suite_use": 4,
+    "checkpoint": 5,
+    "entry": 6,
+    "end": 7,
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class BundleSummary:
     keys: int
     sha256: str
     """Hex SHA-256 of the file up to its end record (also written in that record)."""
+    suites: int = 0
+    """Evaluation-suite versions written."""
 
 
 def _line(document: Any) -> bytes:
@@ -116,6 +132,26 @@ def _policy_line(policy: StoredPolicy) -> bytes:
     )
 
 
+def _suite_line(suite: StoredSuite) -> bytes:
+    return b"".join(
+        (
+            b'{"canon":',
+            _string(suite.canon),
+            b',"digest":',
+            _string(suite.digest),
+            b',"document":',
+            suite.document,
+            b',"id":',
+            _string(suite.suite_id),
+            b',"recorded_at":',
+            _string(suite.recorded_at),
+            b',"type":"suite","version":',
+            _string(suite.suite_version),
+            b"}\n",
+        )
+    )
+
+
 class _HashingWriter:
     def __init__(self, handle: IO[bytes]) -> None:
         self.handle = handle
@@ -145,9 +181,18 @@ def export_bundle(
         raise InputError(f"{path.parent}: no such folder for the bundle")
     keys = reader.signing_keys()
     policies = reader.policies()
+    suites = reader.suites()
+    uses = reader.suite_uses()
     checkpoints = reader.checkpoints()
     entries = reader.entry_count()
-    counts = {"checkpoints": len(checkpoints), "entries": entries, "keys": len(keys), "policies": len(policies)}
+    counts = {
+        "checkpoints": len(checkpoints),
+        "entries": entries,
+        "keys": len(keys),
+        "policies": len(policies),
+        "suite_uses": len(uses),
+        "suites": len(suites),
+    }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     written = 0
     try:
@@ -186,6 +231,10 @@ def export_bundle(
                 )
             for policy in policies:
                 out.write(_policy_line(policy))
+            for suite in suites:
+                out.write(_suite_line(suite))
+            for seq in sorted(uses):
+                out.write(_line({"seq": seq, "suites": list(uses[seq]), "type": "suite_use"}))
             for checkpoint in checkpoints:
                 out.write(
                     _line(
@@ -213,7 +262,7 @@ def export_bundle(
             temporary.unlink()
     if progress is not None:
         progress(written)
-    return BundleSummary(path, reader.origin, written, len(policies), len(checkpoints), len(keys), digest)
+    return BundleSummary(path, reader.origin, written, len(policies), len(checkpoints), len(keys), digest, len(suites))
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -242,6 +291,8 @@ class Bundle:
         self.path = path
         self._keys: list[StoredKey] = []
         self._policies: list[StoredPolicy] = []
+        self._suites: list[StoredSuite] = []
+        self._uses: dict[int, tuple[str, ...]] = {}
         self._checkpoints: list[StoredCheckpoint] = []
         self.header: dict[str, Any] = {}
         self._entries_offset = 0
@@ -281,6 +332,14 @@ class Bundle:
     def policies(self) -> list[StoredPolicy]:
         """The policy versions in the bundle."""
         return list(self._policies)
+
+    def suites(self) -> list[StoredSuite]:
+        """The evaluation-suite versions in the bundle (none in a format-version-1 bundle)."""
+        return list(self._suites)
+
+    def suite_uses(self) -> dict[int, tuple[str, ...]]:
+        """The digests of the suites each entry was decided with, by sequence number."""
+        return dict(self._uses)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """The checkpoints in the bundle, in file order."""
@@ -324,15 +383,17 @@ class Bundle:
             raise InputError(f"{self.path}: not an audit bundle (the first line is not JSON)") from exc
         if not isinstance(header, dict) or header.get("type") != "header" or header.get("format") != BUNDLE_FORMAT:
             raise InputError(f"{self.path}: not an audit bundle (no '{BUNDLE_FORMAT}' header on line 1)")
-        if header.get("format_version") != BUNDLE_VERSION:
+        version = header.get("format_version")
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
             raise InputError(
-                f"{self.path}: bundle format version {header.get('format_version')!r}; this governance reads "
-                f"version {BUNDLE_VERSION}"
+                f"{self.path}: bundle format version {version!r}; this governance reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}"
             )
         where = f"{self.path}:1"
         _need(header, "origin", str, where)
         counts = _need(header, "counts", dict, where)
-        for name in ("entries", "policies", "checkpoints", "keys"):
+        names = ["entries", "policies", "checkpoints", "keys"] + (["suites", "suite_uses"] if version >= 2 else [])
+        for name in names:
             _need(counts, name, int, where)
         self.header = header
         offset = len(line)
@@ -343,6 +404,8 @@ class Bundle:
             where = f"{self.path}:{number}"
             if _RECORD_ORDER[kind] < stage or kind == "header":
                 raise VerificationError(f"{where}: a {kind} record out of place")
+            if header["format_version"] < 2 and kind in ("suite", "suite_use"):
+                raise VerificationError(f"{where}: a {kind} record in a format-version-1 bundle")
             stage = _RECORD_ORDER[kind]
             if kind in ("entry", "end"):
                 self._entries_offset = offset
@@ -352,6 +415,13 @@ class Bundle:
                 self._keys.append(self._key(record, where))
             elif kind == "policy":
                 self._policies.append(self._policy(record, where))
+            elif kind == "suite":
+                self._suites.append(self._suite(record, where))
+            elif kind == "suite_use":
+                seq, digests = self._suite_use(record, where)
+                if seq in self._uses:
+                    raise VerificationError(f"{where}: a second suite_use record for entry {seq}")
+                self._uses[seq] = digests
             else:
                 self._checkpoints.append(self._checkpoint(record, where))
             offset += len(line)
@@ -359,6 +429,9 @@ class Bundle:
             raise VerificationError(f"{self.path}: the bundle ends before its entries: it is truncated")
         self._check_count("keys", len(self._keys))
         self._check_count("policies", len(self._policies))
+        if header["format_version"] >= 2:
+            self._check_count("suites", len(self._suites))
+            self._check_count("suite_uses", len(self._uses))
         self._check_count("checkpoints", len(self._checkpoints))
 
     def _check_count(self, name: str, found: int) -> None:
@@ -395,6 +468,30 @@ class Bundle:
             encoded,
             str(record.get("recorded_at", "")),
         )
+
+    @staticmethod
+    def _suite(record: dict[str, Any], where: str) -> StoredSuite:
+        document = _need(record, "document", dict, where)
+        try:
+            encoded = canonical_bytes(document)
+        except (TypeError, ValueError) as exc:
+            raise VerificationError(f"{where}: the suite document cannot be written as canonical JSON ({exc})") from exc
+        return StoredSuite(
+            _need(record, "digest", str, where),
+            _need(record, "id", str, where),
+            _need(record, "version", str, where),
+            _need(record, "canon", str, where),
+            encoded,
+            str(record.get("recorded_at", "")),
+        )
+
+    @staticmethod
+    def _suite_use(record: dict[str, Any], where: str) -> tuple[int, tuple[str, ...]]:
+        seq = _need(record, "seq", int, where)
+        digests = _need(record, "suites", list, where)
+        if not digests or not all(isinstance(digest, str) for digest in digests):
+            raise VerificationError(f"{where}: field 'suites' must be a non-empty list of suite digests")
+        return seq, tuple(digests)
 
     @staticmethod
     def _checkpoint(record: dict[str, Any], where: str) -> StoredCheckpoint:

@@ -1,8 +1,10 @@
 """Replay: re-decide every entry under the policy version stored with it, and compare byte for byte.
 
 Replay reads only what the ledger (or bundle) holds: the candidate document, the decision document
-(for its date), and the policy document stored under the decision's policy digest. It never looks at
-``policies/`` or any other file. An entry reproduces when the canonical JSON of the new decision is
+(for its date), the policy document stored under the decision's policy digest, and the
+evaluation-suite documents stored for the entry (put in force with
+:func:`~governance.evidence.suites.use_suites`). It never looks at ``policies/``, ``evaluations/`` or
+any other file. An entry reproduces when the canonical JSON of the new decision is
 byte-identical to the stored decision; otherwise the report says how it differs, as a list of changed
 JSON paths and a unified diff of the two documents.
 
@@ -27,11 +29,19 @@ from pydantic import ValidationError
 from governance.candidate import Candidate
 from governance.decision import Decision
 from governance.engine import ENGINE_VERSION, decide
+from governance.evidence.suites import Suite, use_suites
 from governance.exceptions import GovernanceError, VerificationError
 from governance.ledger.records import LedgerSource
 from governance.policy import Policy
 
-__all__ = ["Change", "Mismatch", "ReplayReport", "document_changes", "replay_source", "unified_diff"]
+__all__ = [
+    "Change",
+    "Mismatch",
+    "ReplayReport",
+    "document_changes",
+    "replay_source",
+    "unified_diff",
+]
 
 Evaluator = Literal["durable_rules", "python"]
 Progress = Callable[[int], None]
@@ -71,7 +81,8 @@ class Mismatch:
     decision_id: str
     kind: str
     """``differs`` (replayed, bytes differ), ``policy missing``, ``policy unreadable``,
-    ``candidate unreadable``, ``decision unreadable`` or ``engine error``."""
+    ``suite missing``, ``suite unreadable``, ``candidate unreadable``, ``decision unreadable`` or
+    ``engine error``."""
     detail: str
     changes: tuple[Change, ...] = ()
     diff: str = ""
@@ -178,17 +189,22 @@ def unified_diff(recorded: Any, replayed: Any, *, lines: int = DIFF_LINES) -> st
 
 # -- the work of one entry -----------------------------------------------------------------------
 
-_Item = tuple[int, str, bytes, bytes, str]
-"""(seq, decision id, candidate JSON, decision JSON, policy digest)."""
+_Item = tuple[int, str, bytes, bytes, str, tuple[str, ...]]
+"""(seq, decision id, candidate JSON, decision JSON, policy digest, digests of the suites used)."""
 
 _policies: dict[str, bytes] = {}
 _loaded: dict[str, Policy | str] = {}
+_suites: dict[str, bytes] = {}
+_loaded_suites: dict[str, Suite | str] = {}
 
 
-def _set_policies(policies: Mapping[str, bytes]) -> None:
+def _set_documents(policies: Mapping[str, bytes], suites: Mapping[str, bytes]) -> None:
     _policies.clear()
     _policies.update(policies)
     _loaded.clear()
+    _suites.clear()
+    _suites.update(suites)
+    _loaded_suites.clear()
 
 
 def _policy(digest: str) -> Policy | str:
@@ -209,8 +225,39 @@ def _policy(digest: str) -> Policy | str:
     return result
 
 
+def _suite(digest: str) -> Suite | str:
+    """The stored suite version (validated once per digest), or why it cannot be used."""
+    cached = _loaded_suites.get(digest)
+    if cached is not None:
+        return cached
+    document = _suites.get(digest)
+    result: Suite | str
+    if document is None:
+        result = "missing"
+    else:
+        try:
+            result = Suite.model_validate(json.loads(document))
+        except (ValueError, ValidationError) as exc:
+            result = f"the stored suite {digest} does not validate: {str(exc).splitlines()[0]}"
+    _loaded_suites[digest] = result
+    return result
+
+
+def _stored_suites(digests: Iterable[str]) -> tuple[tuple[Suite, ...], tuple[str, str] | None]:
+    """The stored suites with these digests, or (the kind, the detail) of why one cannot be used."""
+    found: list[Suite] = []
+    for digest in digests:
+        suite = _suite(digest)
+        if suite == "missing":
+            return (), ("suite missing", f"no evaluation suite version {digest} is stored")
+        if isinstance(suite, str):
+            return (), ("suite unreadable", suite)
+        found.append(suite)
+    return tuple(found), None
+
+
 def _replay_one(item: _Item, evaluator: Evaluator) -> Mismatch | None:
-    seq, decision_id, candidate_json, decision_json, digest = item
+    seq, decision_id, candidate_json, decision_json, digest, suite_digests = item
     try:
         # Canonical JSON sorts keys, and "as_of" sorts first: read the date without parsing the rest.
         if decision_json.startswith(b'{"as_of":"') and decision_json[20:22] == b'",':
@@ -224,6 +271,9 @@ def _replay_one(item: _Item, evaluator: Evaluator) -> Mismatch | None:
         return Mismatch(seq, decision_id, "policy missing", f"no policy version {digest} is stored")
     if isinstance(policy, str):
         return Mismatch(seq, decision_id, "policy unreadable", policy)
+    suites, problem = _stored_suites(suite_digests)
+    if problem is not None:
+        return Mismatch(seq, decision_id, *problem)
     try:
         candidate = Candidate.model_validate(json.loads(candidate_json))
     except (ValueError, ValidationError) as exc:
@@ -231,7 +281,8 @@ def _replay_one(item: _Item, evaluator: Evaluator) -> Mismatch | None:
             seq, decision_id, "candidate unreadable", f"the stored candidate does not validate: {exc}".splitlines()[0]
         )
     try:
-        decision = decide(candidate, policy, as_of=as_of, evaluator=evaluator)
+        with use_suites(suites):
+            decision = decide(candidate, policy, as_of=as_of, evaluator=evaluator)
     except GovernanceError as exc:
         return Mismatch(seq, decision_id, "engine error", str(exc))
     replayed = decision.canonical_json()
@@ -264,8 +315,9 @@ def _replay_chunk(items: list[_Item], evaluator: Evaluator) -> list[Mismatch]:
 
 
 def _items(source: LedgerSource) -> Iterator[_Item]:
+    uses = source.suite_uses()
     for row in source.entries():
-        yield (row.seq, row.decision_id, row.candidate, row.decision, row.policy_digest)
+        yield (row.seq, row.decision_id, row.candidate, row.decision, row.policy_digest, uses.get(row.seq, ()))
 
 
 def _chunks(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
@@ -296,7 +348,7 @@ def replay_source(
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> ReplayReport:
-    """Re-decide every entry of ``source`` under its stored policy version; report what does not reproduce.
+    """Re-decide every entry of ``source`` under its stored policy and suite versions; report what does not reproduce.
 
     Args:
         source: an open ledger's reader or an audit bundle.
@@ -305,7 +357,10 @@ def replay_source(
         progress: called with the number of entries replayed so far.
     """
     report = ReplayReport(source=source.description)
-    _set_policies({policy.digest: policy.document for policy in source.policies()})
+    _set_documents(
+        {policy.digest: policy.document for policy in source.policies()},
+        {suite.digest: suite.document for suite in source.suites()},
+    )
     done = 0
     if jobs <= 1:
         for chunk in _chunks(_items(source), CHUNK):
@@ -316,7 +371,7 @@ def replay_source(
     else:
         context = multiprocessing.get_context(_start_method(source))
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_set_policies, initargs=(dict(_policies),)
+            max_workers=jobs, mp_context=context, initializer=_set_documents, initargs=(dict(_policies), dict(_suites))
         ) as pool:
             pending: list[tuple[int, Any]] = []
             for chunk in _chunks(_items(source), CHUNK):

@@ -5,9 +5,10 @@ audit bundle) once, in order, and stops at the first fault. A fault names the fi
 sequence number and decision id) and its kind:
 
 ``altered``
-    an entry, its node or a policy version no longer hashes to what was recorded;
+    an entry, its node, a policy version or an evaluation-suite version no longer hashes to what was
+    recorded;
 ``missing``
-    an entry (or a policy version an entry uses) is absent: a gap in the sequence numbers, entries
+    an entry (or a policy or suite version an entry uses) is absent: a gap in the sequence numbers, entries
     shifted down to close a gap, or a checkpoint covering more entries than there are;
 ``inserted``
     an entry that was never recorded: a repeated sequence number or decision id, entries shifted up
@@ -46,7 +47,7 @@ from typing import Any
 from governance.canonical import CANONICAL_FORM, canonical_bytes
 from governance.exceptions import GovernanceError, InputError, VerificationError
 from governance.ledger.merkle import EMPTY_ROOT, CompactRange, ProofError
-from governance.ledger.records import LedgerSource, StoredCheckpoint, StoredPolicy
+from governance.ledger.records import LedgerSource, StoredCheckpoint, StoredPolicy, StoredSuite
 from governance.ledger.signing import SignedCheckpoint, VerifierKey
 
 __all__ = ["Fault", "FaultKind", "Progress", "VerificationReport", "verify_source"]
@@ -106,6 +107,8 @@ class VerificationReport:
     origin: str
     entries: int = 0
     policies: int = 0
+    suites: int = 0
+    """Evaluation-suite versions stored (schema version 2 and later)."""
     checkpoints: int = 0
     keys: list[VerifierKey] = field(default_factory=list)
     trust: str = "ledger"
@@ -143,6 +146,7 @@ class VerificationReport:
             "ok": self.ok,
             "entries": self.entries,
             "policies": self.policies,
+            "suites": self.suites,
             "checkpoints": self.checkpoints,
             "trust": self.trust,
             "keys": [key.text() for key in self.keys],
@@ -247,6 +251,54 @@ def _check_policies(policies: list[StoredPolicy]) -> dict[str, str]:
                 problem = f"policy version {policy.digest} is labelled {policy.ref} but its document says otherwise"
         status[policy.digest] = problem
     return status
+
+
+def _check_suites(suites: list[StoredSuite]) -> dict[str, str]:
+    """Digest -> problem ("" when the stored suite document hashes to its digest and is canonical)."""
+    status: dict[str, str] = {}
+    for suite in suites:
+        problem = ""
+        if suite.canon != CANONICAL_FORM:
+            problem = f"evaluation suite {suite.ref} is stored in canonical form {suite.canon!r}, not {CANONICAL_FORM}"
+        elif "sha256:" + hashlib.sha256(suite.document).hexdigest() != suite.digest:
+            problem = f"evaluation suite version {suite.ref} no longer hashes to its digest {suite.digest}"
+        else:
+            try:
+                document = json.loads(suite.document)
+                canonical = canonical_bytes(document) == suite.document
+                identity = (document.get("id"), document.get("version")) == (suite.suite_id, suite.suite_version)
+            except (ValueError, TypeError, AttributeError):
+                canonical = identity = False
+            if not canonical:
+                problem = f"evaluation suite version {suite.ref} ({suite.digest}) is not canonical JSON"
+            elif not identity:
+                problem = (
+                    f"evaluation suite version {suite.digest} is labelled {suite.ref} but its document says otherwise"
+                )
+        status[suite.digest] = problem
+    return status
+
+
+def _check_suite_uses(uses: dict[int, tuple[str, ...]], status: dict[str, str], entries: int) -> None:
+    """Each entry's suites are stored and intact, and belong to an entry that exists; the first fault is raised."""
+    for seq in sorted(uses):
+        if seq < 0 or seq >= entries:
+            raise _FaultFoundError(
+                Fault(
+                    FaultKind.INSERTED,
+                    seq,
+                    None,
+                    f"evaluation suites are recorded for entry {seq}, but the ledger has {entries} entries",
+                )
+            )
+        for digest in uses[seq]:
+            problem = status.get(digest)
+            if problem is None:
+                raise _FaultFoundError(
+                    Fault(FaultKind.MISSING, seq, None, f"the evaluation suite version it used ({digest}) is missing")
+                )
+            if problem:
+                raise _FaultFoundError(Fault(FaultKind.ALTERED, seq, None, problem))
 
 
 _Target = tuple[str, "StoredCheckpoint | SignedCheckpoint", str]
@@ -460,6 +512,12 @@ def _verify(
             )
         )
     for _digest, problem in sorted(policy_status.items()):
+        if problem:
+            raise _FaultFoundError(Fault(FaultKind.ALTERED, None, None, f"{problem} (no entry uses it)"))
+    suite_status = _check_suites(source.suites())
+    report.suites = len(suite_status)
+    _check_suite_uses(source.suite_uses(), suite_status, expected)
+    for _digest, problem in sorted(suite_status.items()):
         if problem:
             raise _FaultFoundError(Fault(FaultKind.ALTERED, None, None, f"{problem} (no entry uses it)"))
     good = [signed for _stored, signed, problem in checkpoints if not problem]

@@ -2,7 +2,8 @@
 
 This answers "what would adopting version X have changed?" from real history, before adopting it: each
 entry's stored candidate is decided again under the other version (on the entry's own date, or on a
-date given), and every entry whose tier would differ is listed with the old and new tier.
+date given), and every entry whose tier would differ is listed with the old and new tier. Each entry
+is decided with the evaluation-suite versions stored for it, so only the policy changes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pydantic import ValidationError
 
 from governance.candidate import Candidate
 from governance.engine import decide
-from governance.exceptions import GovernanceError
+from governance.evidence.suites import Suite, use_suites
+from governance.exceptions import GovernanceError, VerificationError
 from governance.ledger.records import LedgerSource
 from governance.policy import Policy
 from governance.tiers import Tier
@@ -113,6 +115,20 @@ def what_if(
         progress: called with the number of entries read so far.
     """
     report = WhatIfReport(policy=policy.ref, digest=policy.digest)
+    documents = {suite.digest: suite.document for suite in source.suites()}
+    loaded: dict[str, Suite] = {}
+
+    def suites_of(seq: int) -> list[Suite]:
+        out: list[Suite] = []
+        for digest in uses.get(seq, ()):
+            if digest not in loaded:
+                if digest not in documents:
+                    raise VerificationError(f"no evaluation suite version {digest} is stored")
+                loaded[digest] = Suite.model_validate(json.loads(documents[digest]))
+            out.append(loaded[digest])
+        return out
+
+    uses = source.suite_uses()
     read = 0
     for row in source.entries():
         read += 1
@@ -125,7 +141,8 @@ def what_if(
                 continue
             day = as_of or dt.date.fromisoformat(recorded["as_of"])
             candidate = Candidate.model_validate(json.loads(row.candidate))
-            decision = decide(candidate, policy, as_of=day, evaluator=evaluator)
+            with use_suites(suites_of(row.seq)):
+                decision = decide(candidate, policy, as_of=day, evaluator=evaluator)
         except (ValueError, KeyError, TypeError, ValidationError, GovernanceError) as exc:
             report.skipped.append((row.seq, row.decision_id, str(exc).splitlines()[0]))
             continue

@@ -11,7 +11,7 @@ from typing import Any
 
 from governance import Candidate, Decision, Policy, decide, load_candidate, load_policy
 from governance.ledger.entry import EntryRow, prepare_entry
-from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy
+from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import SigningKey
 from governance.ledger.store import Ledger
 
@@ -92,6 +92,8 @@ class MemorySource:
     checkpoint_rows: list[StoredCheckpoint]
     rows: list[EntryRow] = field(default_factory=list)
     description: str = "memory"
+    suite_rows: list[StoredSuite] = field(default_factory=list)
+    uses: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ledger: Ledger) -> MemorySource:
@@ -103,12 +105,20 @@ class MemorySource:
                 reader.policies(),
                 reader.checkpoints(),
                 list(reader.entries()),
+                suite_rows=reader.suites(),
+                uses=reader.suite_uses(),
             )
 
     def copy(self) -> MemorySource:
         """An independent copy."""
         return MemorySource(
-            self.origin, list(self.keys), list(self.policy_rows), list(self.checkpoint_rows), list(self.rows)
+            self.origin,
+            list(self.keys),
+            list(self.policy_rows),
+            list(self.checkpoint_rows),
+            list(self.rows),
+            suite_rows=list(self.suite_rows),
+            uses=dict(self.uses),
         )
 
     def signing_keys(self) -> list[StoredKey]:
@@ -118,6 +128,15 @@ class MemorySource:
     def policies(self) -> list[StoredPolicy]:
         """The policy versions."""
         return list(self.policy_rows)
+
+    def suites(self) -> list[StoredSuite]:
+        """The evaluation-suite versions."""
+        return list(self.suite_rows)
+
+    def suite_uses(self) -> dict[int, tuple[str, ...]]:
+        """The suites each present entry used (in a database, removing an entry removes these too)."""
+        present = {row.seq for row in self.rows}
+        return {seq: digests for seq, digests in self.uses.items() if seq in present}
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """The checkpoints."""
