@@ -41,20 +41,6 @@ _ASTRAL = "\U00010000"
 _EXACT = 2.0**53
 
 
-_INTEGRAL_FLOAT = _SUSPECTS[0]
-
-
-def _ints_for_integral_floats(value: Any) -> Any:
-    """A copy with integral floats below 2**53 written as ints (ECMAScript writes ``100.0`` as ``100``)."""
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and -_EXACT < value < _EXACT else value
-    if isinstance(value, dict):
-        return {key: _ints_for_integral_floats(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_ints_for_integral_floats(item) for item in value]
-    return value
-
-
 def _suspect(text: str) -> bool:
     """True when ``text`` may hold a number token that ECMAScript would write differently."""
     return any(pattern.search(text) for pattern in _SUSPECTS) or any(p.search(text) for p in _LONG_INTEGERS)
@@ -142,23 +128,63 @@ def _write(value: Any, out: list[str]) -> None:
 def canonical_bytes(document: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 encoding of a JSON-compatible value.
 
-    Most documents take a fast path through the C JSON encoder: when its output holds no astral
-    character (so code-point and UTF-16 key orders agree) and no number token that Python and
-    ECMAScript write differently, it is already canonical. Anything else goes to the exact encoder.
+    Objects and arrays take a fast path through the C JSON encoder. Its output is already canonical
+    when it holds no astral character (so code-point and UTF-16 key orders agree) and no number token
+    that Python and ECMAScript write differently; when it holds a few such tokens outside strings,
+    they are rewritten in place. Anything else goes to the exact encoder.
     """
-    text: str | None = None
     if isinstance(document, dict | list):  # a bare scalar has no separators for the checks to see
         try:
-            text = _fast_encode(document)
-            if _INTEGRAL_FLOAT.search(text):
-                text = _fast_encode(_ints_for_integral_floats(document))
+            text: str | None = _fast_encode(document)
         except (TypeError, ValueError):
             text = None
-    if text is None or (not text.isascii() and max(text) >= _ASTRAL) or _suspect(text):
-        out: list[str] = []
-        _write(document, out)
-        text = "".join(out)
-    return text.encode("utf-8")
+        if text is not None and (text.isascii() or max(text) < _ASTRAL):
+            if _suspect(text):
+                text = _rewrite_numbers(text)
+            if text is not None:
+                return text.encode("utf-8")
+    return canonical_bytes_exact(document)
+
+
+_TOKEN_END = re.compile(r"[,\]}]")
+
+
+def _rewrite_numbers(text: str) -> str | None:
+    """Rewrite the number tokens the checks flag into ECMAScript form; None when that is not safe.
+
+    A flagged position is inside a string when an odd number of quotes precede it, which holds as
+    long as no string contains an escaped quote; otherwise the exact encoder is used.
+    """
+    if '\\"' in text:
+        return None
+    tokens: dict[int, int] = {}
+    for pattern in (*_SUSPECTS, *_LONG_INTEGERS):
+        for match in pattern.finditer(text):
+            start = match.start()
+            if pattern in _LONG_INTEGERS:
+                start += 1  # these matches begin at the separator before the token
+            while start > 0 and text[start - 1] not in ":,[":
+                start -= 1
+            if text.count('"', 0, start) % 2:
+                continue  # inside a string
+            terminator = _TOKEN_END.search(text, match.start() + 1)
+            if terminator is None:
+                return None
+            tokens[start] = terminator.start()
+    pieces: list[str] = []
+    position = 0
+    for start in sorted(tokens):
+        end = tokens[start]
+        token = text[start:end]
+        try:
+            value: float | int = float(token) if any(c in token for c in ".eE") else int(token)
+        except ValueError:
+            return None
+        pieces.append(text[position:start])
+        pieces.append(es6_number(value))
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def canonical_bytes_exact(document: Any) -> bytes:

@@ -106,6 +106,18 @@ class TestDocuments:
         text = canonical_bytes(value)
         assert canonical_bytes(json.loads(text)) == text
 
+    @pytest.mark.parametrize(
+        "document",
+        [
+            {"tiny": 1e-7, "mid": 1e17, "big": 2**60, "whole": 100.0, "zero": -0.0},
+            {"text": "\u00000", "tiny": 1e-7},
+            [[1e-5, "a\u0000b"], {"k": 1e20}],
+        ],
+    )
+    def test_placeholders_never_collide(self, document: object) -> None:
+        """Numbers swapped for placeholders come back in ECMAScript form, even beside NUL characters."""
+        assert canonical_bytes(document) == canonical_bytes_exact(document)
+
     def test_non_string_keys_refused(self) -> None:
         """The exact encoder refuses keys that are not strings (JSON has none)."""
         with pytest.raises(TypeError, match="keys must be strings"):
