@@ -209,7 +209,7 @@ def replay_and_report(source: Any, *, evaluator: EvaluatorName, jobs: int, outpu
 
 def _print_replay(report: ReplayReport, show: int) -> None:
     console.print(
-        f"replayed {report.entries:,} entries of {report.source} under the policy versions stored with them "
+        f"replayed {report.entries:,} entries of {report.source} under the policy and suite versions stored with them "
         f"(engine {report.engine_version}): {report.reproduced:,} reproduce byte for byte, "
         f"{len(report.mismatches):,} do not",
         markup=False,
