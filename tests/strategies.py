@@ -103,13 +103,21 @@ def candidates() -> st.SearchStrategy[Candidate]:
     return candidate_documents().map(Candidate.model_validate)
 
 
+_TRICKY_NUMBERS = st.sampled_from([1e-5, 1e-7, 1e16, 1e17, 1e20, 1e21, 1e25, 100.0, 0.0, -0.0, 5e-324, 2**60, -(2**55)])
+_TRICKY_TEXT = st.sampled_from(["1.0,", "a:1e-05]", '"x":100.0}', ":12345678901234567,", "v1.0", '\\"', "e-1", "e+17]"])
+
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    | _TRICKY_NUMBERS
+    | st.text()
+    | _TRICKY_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6) | _TRICKY_TEXT, children, max_size=4)
+    ),
     max_leaves=20,
 )
-"""Arbitrary JSON values (finite numbers, exact integers)."""
+"""Arbitrary JSON values, weighted towards numbers Python and ECMAScript write differently and
+strings that look like such numbers."""
