@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -9,12 +10,16 @@ import json
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from governance import Candidate, decide, load_policy
 from governance.canonical import canonical_bytes
@@ -249,6 +254,50 @@ class TestReplayWithoutFolder:
         assert opened.suite_uses() == EXPECTED_USES
         assert verify_source(opened).ok
         assert replay_source(Bundle.open(bundle)).ok
+
+
+@contextlib.contextmanager
+def _folder_hidden() -> Iterator[None]:
+    """The evaluations folder replaced by an empty one inside the block (usable inside Hypothesis examples)."""
+    original = suite_module._root
+    with tempfile.TemporaryDirectory() as empty:
+        suite_module._root = lambda: Path(empty)
+        try:
+            yield
+        finally:
+            suite_module._root = original
+
+
+_RESULTS = st.fixed_dictionaries(
+    {
+        "benchmark": st.sampled_from(["wmdp-bio", "wmdp_bio", "vct", "lab-bench-protocolqa", "wmdp-chem", "cybench"]),
+        "domain": st.sampled_from(["bio", "chem", "cyber"]),
+        "score": st.floats(0.0, 1.0, allow_nan=False).map(lambda x: round(x, 4)),
+        "samples": st.integers(20, 1273),
+        "elicitation": st.sampled_from(["as_released", "safeguards_removed", "fine_tuned"]),
+    }
+)
+
+
+class TestInvariant:
+    """Invariant 7 with evidence: every recorded decision reproduces from the ledger alone."""
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.lists(_RESULTS, max_size=3), min_size=1, max_size=4))
+    def test_any_evaluations_replay_without_the_folder(self, batches: list[list[dict[str, Any]]]) -> None:
+        """Random results (known, aliased, misfiled or out of domain) replay byte for byte with no folder."""
+        pending = []
+        for index, results in enumerate(batches):
+            c = candidate(f"model-{index}", *results)
+            pending.append(prepare_entry(c, POLICY, decide(c, POLICY, as_of=AS_OF), actor="tester"))
+        with tempfile.TemporaryDirectory() as folder, Ledger.open(Path(folder) / "l.sqlite", create=True) as ledger:
+            ledger.append_many(pending, KEY)
+            with ledger.read() as reader, _folder_hidden():
+                assert find_suite("wmdp-bio") is None
+                assert len(reader.suite_uses()) == sum(1 for results in batches if results)
+                report = replay_source(reader)
+        assert report.ok, [m.document() for m in report.mismatches]
+        assert report.reproduced == len(batches)
 
 
 class TestDamage:
