@@ -163,10 +163,10 @@ def _rewrite_numbers(text: str) -> str | None:
             start = match.start()
             if pattern in _LONG_INTEGERS:
                 start += 1  # these matches begin at the separator before the token
-            while start > 0 and text[start - 1] not in ":,[":
-                start -= 1
             if text.count('"', 0, start) % 2:
                 continue  # inside a string
+            while start > 0 and text[start - 1] not in ":,[":
+                start -= 1
             terminator = _TOKEN_END.search(text, match.start() + 1)
             if terminator is None:
                 return None
