@@ -14,7 +14,7 @@ from rich.console import Console
 from governance.exceptions import InputError
 from governance.logs import configure_logging
 
-__all__ = ["app", "console", "console_error", "parse_date", "print_json"]
+__all__ = ["app", "console", "console_error", "console_note", "parse_date", "print_json"]
 
 app = typer.Typer(
     name="governance",
@@ -33,6 +33,11 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 def console_error(message: str) -> None:
     """Print an error message on stderr."""
     _err.print(f"error: {message}", markup=False)
+
+
+def console_note(message: str) -> None:
+    """Print a note on stderr (keeps stdout clean for JSON output)."""
+    _err.print(message, markup=False)
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:

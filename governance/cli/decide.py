@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from governance.cli._app import app, console, parse_date, print_json
+from governance.cli._app import app, console, console_note, parse_date, print_json
 from governance.cli.render import render_decision, tier_text
 from governance.engine import decide
 from governance.exceptions import InputError
@@ -110,6 +110,8 @@ def demo_command(
         )
     if output is OutputFormat.JSON:
         print_json([decision.document() for decision in decisions.values()])
+        if recorded is not None:
+            console_note(recorded)
         return
     table = Table(title=f"shipped examples under the shipped policies in force on {day}")
     table.add_column("candidate")
