@@ -32,7 +32,7 @@ _fast_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(
 # long to be exact doubles. A match inside a string is a false alarm that only costs the slow path;
 # no such number token can escape these patterns. Each pattern starts with a literal, which keeps
 # the search fast; one alternation would not.
-_SUSPECTS = tuple(re.compile(pattern) for pattern in (r"\.0[,\]}]", r"e-[0-9]", r"e\+(?:1[6-9]|20)[,\]}]"))
+_SUSPECTS = tuple(re.compile(pattern) for pattern in (r"\.0[,\]}]", r"e-[0-9][0-9]", r"e\+(?:1[6-9]|20)[,\]}]"))
 # A whole integer token of 16 digits or more (one that may not be an exact double) follows ':', ','
 # or '['; three literal-led patterns search far faster than one pattern that starts with a class.
 _LONG_INTEGERS = tuple(re.compile(pattern) for pattern in (r":-?[0-9]{16}", r",-?[0-9]{16}", r"\[-?[0-9]{16}"))

@@ -58,26 +58,33 @@ class CompiledPolicy:
                 current.add(policy.threshold(atom))
                 self.thresholds[atom.feature] = tuple(sorted(current))
 
-        self._raising: dict[Tier, dict[str, tuple[tuple[float, bool], ...]]] = {}
+        self._raising: dict[Tier, dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]] = {}
 
-    def raising_thresholds(self, tier: Tier) -> dict[str, tuple[tuple[float, bool], ...]]:
-        """Per feature (sorted), the lower-bound thresholds of rules above ``tier``, ascending.
+    def raising_thresholds(self, tier: Tier) -> dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]:
+        """Per feature (sorted), what could lift a decision above ``tier`` if that feature alone rose.
 
-        Each entry is ``(threshold, strict)``; ``strict`` is True when only ``>`` tests it, so the
-        value must exceed the threshold.
+        For each feature: the lower-bound thresholds of rules above ``tier``, ascending, each as
+        ``(threshold, strict)`` (``strict`` when only ``>`` tests it, so the value must exceed it),
+        and the indexes of those rules: no other rule's outcome depends on that feature.
         """
         cached = self._raising.get(tier)
         if cached is not None:
             return cached
         ops: dict[str, dict[float, set[str]]] = {}
-        for rule in self.policy.rules:
+        rules: dict[str, list[int]] = {}
+        for index, rule in enumerate(self.policy.rules):
             if rule.tier <= tier:
                 continue
             for atom in rule.when.atoms():
                 if atom.is_lower_bound:
                     ops.setdefault(atom.feature, {}).setdefault(self.policy.threshold(atom), set()).add(atom.op)
+                    if index not in rules.setdefault(atom.feature, []):
+                        rules[atom.feature].append(index)
         result = {
-            feature: tuple((threshold, ops[feature][threshold] == {">"}) for threshold in sorted(ops[feature]))
+            feature: (
+                tuple((threshold, ops[feature][threshold] == {">"}) for threshold in sorted(ops[feature])),
+                tuple(rules[feature]),
+            )
             for feature in sorted(ops)
         }
         self._raising[tier] = result

@@ -164,11 +164,13 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
     """For each known feature, the smallest raise of that feature alone that lifts the tier.
 
     Candidate thresholds are the lower-bound thresholds of rules above the current tier, tried in
-    ascending order with the plain-Python predicates until one raises the tier.
+    ascending order with the plain-Python predicates of just those rules until one fires (the other
+    rules above the tier do not fire, and do not read the feature).
     """
     out: list[dict[str, Any]] = []
     trial = dict(values)  # one scratch copy: each probe sets one feature and puts it back
-    for feature, steps in compiled.raising_thresholds(tier).items():
+    predicates = compiled.predicates
+    for feature, (steps, candidates) in compiled.raising_thresholds(tier).items():
         value = values[feature]
         if math.isinf(value):
             continue
@@ -177,17 +179,17 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
             if probe <= value:
                 continue
             trial[feature] = probe
-            fired = compiled.fired_python(trial)
+            fired = [i for i in candidates if predicates[i](trial)]
             trial[feature] = value
-            raised = compiled.tier_of(fired)
-            if raised > tier:
+            if fired:
+                raised = compiled.tier_of(fired)
                 entry: dict[str, Any] = {
                     "feature": feature,
                     "value": num(value),
                     "threshold": num(threshold),
                     "op": ">" if strict else ">=",
                     "raises_to": raised.value,
-                    "rules": sorted(compiled.policy.rules[i].id for i in fired if compiled.rule_tiers[i] > tier),
+                    "rules": sorted(compiled.policy.rules[i].id for i in fired),
                     "distance": num(threshold - value),
                 }
                 info = feature_info(feature, compiled.domains)
