@@ -21,13 +21,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import importlib
 import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -457,23 +458,36 @@ def _figures(
 
 
 def run_extras(quick: bool) -> tuple[list[Figure], list[str]]:
-    """Run the other benchmark modules that exist; return their figures and notes on what was skipped."""
+    """Run the other benchmark modules that exist; return their figures and notes on what was skipped.
+
+    Each module runs in a fresh interpreter: this process keeps the stock durable_rules Host alive,
+    whose timer threads would change how those modules run (the ledger's replay workers, for one,
+    are forked only from a process without other threads).
+    """
     figures: list[Figure] = []
     notes: list[str] = []
     for name in EXTRAS:
         if not (HERE / f"{name}.py").is_file():
             notes.append(f"benchmarks/{name}.py is absent: skipped")
             continue
-        _log(f"running benchmarks/{name}.py")
-        try:
-            module = importlib.import_module(f"benchmarks.{name}")
-            for item in module.run(quick):
-                known = {k: item[k] for k in ("baseline", "ratio", "range", "target", "met", "note") if k in item}
-                if "range" in known:
-                    known["range"] = tuple(known["range"])
-                figures.append(Figure(str(item["name"]), item["value"], str(item["unit"]), **known))
-        except Exception as exc:  # another helper's module: report its failure, keep ours
-            notes.append(f"benchmarks/{name}.py failed: {type(exc).__name__}: {exc}")
+        _log(f"running benchmarks/{name}.py in its own interpreter")
+        with tempfile.TemporaryDirectory(prefix="governance-bench-") as folder:
+            out = Path(folder) / "figures.json"
+            code = (
+                "import json, sys\n"
+                f"from benchmarks import {name} as module\n"
+                f"json.dump(module.run({quick!r}), open(sys.argv[1], 'w', encoding='utf-8'))\n"
+            )
+            result = subprocess.run([sys.executable, "-c", code, str(out)], cwd=HERE.parent, check=False)
+            if result.returncode != 0 or not out.is_file():
+                notes.append(f"benchmarks/{name}.py failed (exit {result.returncode}); see its output above")
+                continue
+            items = json.loads(out.read_text(encoding="utf-8"))
+        for item in items:
+            known = {k: item[k] for k in ("baseline", "ratio", "range", "target", "met", "note") if k in item}
+            if "range" in known:
+                known["range"] = tuple(known["range"])
+            figures.append(Figure(str(item["name"]), item["value"], str(item["unit"]), **known))
     return figures, notes
 
 
