@@ -229,54 +229,44 @@ def _leaf_hash_at(row: Sequence[Any], seq: int) -> bytes:
         return b""
 
 
-def _check_policies(policies: list[StoredPolicy]) -> dict[str, str]:
-    """Digest -> problem ("" when the stored document hashes to its digest and is canonical)."""
+def _check_stored(items: Sequence[StoredPolicy] | Sequence[StoredSuite], noun: str) -> dict[str, str]:
+    """Digest -> problem ("" when the stored document hashes to its digest, is canonical, and says
+    the id and version it is filed under)."""
     status: dict[str, str] = {}
-    for policy in policies:
+    for item in items:
+        labelled = (
+            (item.policy_id, item.policy_version)
+            if isinstance(item, StoredPolicy)
+            else (item.suite_id, item.suite_version)
+        )
         problem = ""
-        if policy.canon != CANONICAL_FORM:
-            problem = f"policy {policy.ref} is stored in canonical form {policy.canon!r}, not {CANONICAL_FORM}"
-        elif "sha256:" + hashlib.sha256(policy.document).hexdigest() != policy.digest:
-            problem = f"policy version {policy.ref} no longer hashes to its digest {policy.digest}"
+        if item.canon != CANONICAL_FORM:
+            problem = f"{noun} {item.ref} is stored in canonical form {item.canon!r}, not {CANONICAL_FORM}"
+        elif "sha256:" + hashlib.sha256(item.document).hexdigest() != item.digest:
+            problem = f"{noun} version {item.ref} no longer hashes to its digest {item.digest}"
         else:
             try:
-                document = json.loads(policy.document)
-                canonical = canonical_bytes(document) == policy.document
-                identity = (document.get("id"), document.get("version")) == (policy.policy_id, policy.policy_version)
+                document = json.loads(item.document)
+                canonical = canonical_bytes(document) == item.document
+                identity = (document.get("id"), document.get("version")) == labelled
             except (ValueError, TypeError, AttributeError):
                 canonical = identity = False
             if not canonical:
-                problem = f"policy version {policy.ref} ({policy.digest}) is not canonical JSON"
+                problem = f"{noun} version {item.ref} ({item.digest}) is not canonical JSON"
             elif not identity:
-                problem = f"policy version {policy.digest} is labelled {policy.ref} but its document says otherwise"
-        status[policy.digest] = problem
+                problem = f"{noun} version {item.digest} is labelled {item.ref} but its document says otherwise"
+        status[item.digest] = problem
     return status
+
+
+def _check_policies(policies: list[StoredPolicy]) -> dict[str, str]:
+    """Digest -> problem for every stored policy version."""
+    return _check_stored(policies, "policy")
 
 
 def _check_suites(suites: list[StoredSuite]) -> dict[str, str]:
-    """Digest -> problem ("" when the stored suite document hashes to its digest and is canonical)."""
-    status: dict[str, str] = {}
-    for suite in suites:
-        problem = ""
-        if suite.canon != CANONICAL_FORM:
-            problem = f"evaluation suite {suite.ref} is stored in canonical form {suite.canon!r}, not {CANONICAL_FORM}"
-        elif "sha256:" + hashlib.sha256(suite.document).hexdigest() != suite.digest:
-            problem = f"evaluation suite version {suite.ref} no longer hashes to its digest {suite.digest}"
-        else:
-            try:
-                document = json.loads(suite.document)
-                canonical = canonical_bytes(document) == suite.document
-                identity = (document.get("id"), document.get("version")) == (suite.suite_id, suite.suite_version)
-            except (ValueError, TypeError, AttributeError):
-                canonical = identity = False
-            if not canonical:
-                problem = f"evaluation suite version {suite.ref} ({suite.digest}) is not canonical JSON"
-            elif not identity:
-                problem = (
-                    f"evaluation suite version {suite.digest} is labelled {suite.ref} but its document says otherwise"
-                )
-        status[suite.digest] = problem
-    return status
+    """Digest -> problem for every stored evaluation suite version."""
+    return _check_stored(suites, "evaluation suite")
 
 
 def _check_suite_uses(uses: dict[int, tuple[str, ...]], status: dict[str, str], entries: int) -> None:
