@@ -40,14 +40,14 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as ``python benchmarks/compare.py`` from a source tree
     sys.path.insert(0, str(HERE.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from governance import Policy, compile_policy, load_policy  # noqa: E402
-from governance.compare import compare_population  # noqa: E402
-from governance.population_io import load_population, write_population_csv  # noqa: E402
-from governance.sweep import sweep_population  # noqa: E402
-from governance.synthetic import random_population  # noqa: E402
-from governance.vectorised import VectorisedPolicy  # noqa: E402
+from governance import Policy, compile_policy, load_policy
+from governance.compare import compare_population
+from governance.population_io import load_population, write_population_csv
+from governance.sweep import sweep_population
+from governance.synthetic import random_population
+from governance.vectorised import VectorisedPolicy
 
 __all__ = ["run"]
 

@@ -38,12 +38,12 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as ``python benchmarks/ledger.py`` from a source tree
     sys.path.insert(0, str(ROOT))
 
-from governance import Candidate, decide, load_candidate, load_policy  # noqa: E402
-from governance.ledger.entry import PendingEntry, leaf_bytes, prepare_entry  # noqa: E402
-from governance.ledger.replay import replay_source  # noqa: E402
-from governance.ledger.signing import SigningKey  # noqa: E402
-from governance.ledger.store import Ledger  # noqa: E402
-from governance.ledger.verify import verify_source  # noqa: E402
+from governance import Candidate, decide, load_candidate, load_policy
+from governance.ledger.entry import PendingEntry, leaf_bytes, prepare_entry
+from governance.ledger.replay import replay_source
+from governance.ledger.signing import SigningKey
+from governance.ledger.store import Ledger
+from governance.ledger.verify import verify_source
 
 __all__ = ["run"]
 

@@ -41,20 +41,20 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run as ``python benchmarks/run.py`` from a source tree
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import numpy as np
+from rich.console import Console
+from rich.table import Table
 
-from benchmarks import peers  # noqa: E402
-from benchmarks.edge_candidates import (  # noqa: E402
+from benchmarks import peers
+from benchmarks.edge_candidates import (
     bench3_arrays,
     bench3_documents,
     illustrative_arrays,
     illustrative_documents,
 )
-from governance import Candidate, Decision, Policy, compile_policy, decide, extract_features, load_policy  # noqa: E402
-from governance.canonical import canonical_bytes  # noqa: E402
-from governance.vectorised import VectorisedPolicy, feature_arrays  # noqa: E402
+from governance import Candidate, Decision, Policy, compile_policy, decide, extract_features, load_policy
+from governance.canonical import canonical_bytes
+from governance.vectorised import VectorisedPolicy, feature_arrays
 
 __all__ = ["Figure", "Sizes", "main", "measure"]
 
