@@ -224,7 +224,10 @@ class Candidate(_Strict):
         return CapabilityScore(score=value)
 
     def document(self) -> dict[str, Any]:
-        """Return the candidate as a JSON-compatible dict (``exclude_none``, for hashing and logs)."""
+        """Return the candidate as a JSON-compatible dict (``exclude_none``, for hashing and logs).
+
+        The dict is computed once and shared: treat it as read-only, and copy it before changing it.
+        """
         return self._document
 
     @cached_property

@@ -282,7 +282,10 @@ class Policy(_Spec):
         return f"{self.id}@{self.version}"
 
     def document(self) -> dict[str, Any]:
-        """The canonical policy document: what is hashed, stored in ledgers and reloaded on replay."""
+        """The canonical policy document: what is hashed, stored in ledgers and reloaded on replay.
+
+        The dict is computed once and shared: treat it as read-only, and copy it before changing it.
+        """
         return self._document
 
     @cached_property

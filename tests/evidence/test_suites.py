@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 
@@ -211,7 +212,7 @@ class TestIdentity:
 
     def test_a_changed_number_changes_the_digest(self) -> None:
         suite = _suite("wmdp-bio")
-        document = suite.document()
+        document = copy.deepcopy(suite.document())  # the suite's own document is shared: never change it
         document["normalisation"] = {**document["normalisation"], "ceiling": 0.9}
         assert Suite.model_validate(document).digest != suite.digest
 
