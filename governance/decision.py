@@ -175,7 +175,7 @@ class Decision(_Doc):
         return decision
 
     def document(self) -> dict[str, Any]:
-        """The decision as a JSON-compatible dict (None-valued optional fields omitted)."""
+        """The decision as a JSON-compatible dict (None-valued optional fields omitted); shared, read-only."""
         if self._document is None:
             self._document = self.model_dump(mode="json", exclude_none=True)
         return self._document

@@ -194,7 +194,7 @@ class Suite(_Spec):
 
     def document(self) -> dict[str, Any]:
         """The canonical suite document: what is hashed and stored in a ledger; ``Suite.model_validate``
-        of it gives back a suite with the same digest."""
+        of it gives back a suite with the same digest. It is shared: treat it as read-only."""
         return self._document
 
     @cached_property
