@@ -112,44 +112,33 @@ def _entry_line(row: EntryRow) -> bytes:
     )
 
 
-def _policy_line(policy: StoredPolicy) -> bytes:
+def _document_line(kind: str, item: StoredPolicy | StoredSuite, document_id: str, version: str) -> bytes:
+    """One ``policy`` or ``suite`` record: a stored, content-addressed document with its identity."""
     return b"".join(
         (
             b'{"canon":',
-            _string(policy.canon),
+            _string(item.canon),
             b',"digest":',
-            _string(policy.digest),
+            _string(item.digest),
             b',"document":',
-            policy.document,
+            item.document,
             b',"id":',
-            _string(policy.policy_id),
+            _string(document_id),
             b',"recorded_at":',
-            _string(policy.recorded_at),
-            b',"type":"policy","version":',
-            _string(policy.policy_version),
+            _string(item.recorded_at),
+            b',"type":"' + kind.encode() + b'","version":',
+            _string(version),
             b"}\n",
         )
     )
+
+
+def _policy_line(policy: StoredPolicy) -> bytes:
+    return _document_line("policy", policy, policy.policy_id, policy.policy_version)
 
 
 def _suite_line(suite: StoredSuite) -> bytes:
-    return b"".join(
-        (
-            b'{"canon":',
-            _string(suite.canon),
-            b',"digest":',
-            _string(suite.digest),
-            b',"document":',
-            suite.document,
-            b',"id":',
-            _string(suite.suite_id),
-            b',"recorded_at":',
-            _string(suite.recorded_at),
-            b',"type":"suite","version":',
-            _string(suite.suite_version),
-            b"}\n",
-        )
-    )
+    return _document_line("suite", suite, suite.suite_id, suite.suite_version)
 
 
 class _HashingWriter:

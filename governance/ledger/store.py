@@ -794,48 +794,10 @@ class Ledger:
         )
 
     def _store_policies(self, conn: Connection, policies: dict[str, Any], now: str) -> None:
-        wanted = sorted(set(policies) - self._known_policies)
-        if not wanted:
-            return
-        present = {str(r[0]) for r in conn.execute(select(_POLICIES.c.digest).where(_POLICIES.c.digest.in_(wanted)))}
-        missing = [policies[d] for d in wanted if d not in present]
-        if missing:
-            conn.execute(
-                insert(_POLICIES),
-                [
-                    {
-                        "digest": blob.digest,
-                        "policy_id": blob.policy_id,
-                        "policy_version": blob.policy_version,
-                        "canon": "jcs-rfc8785",
-                        "document": blob.document,
-                        "recorded_at": now,
-                    }
-                    for blob in missing
-                ],
-            )
+        _store_documents(conn, _POLICIES, policies, self._known_policies, ("policy_id", "policy_version"), now)
 
     def _store_suites(self, conn: Connection, suites: dict[str, Any], now: str) -> None:
-        wanted = sorted(set(suites) - self._known_suites)
-        if not wanted:
-            return
-        present = {str(r[0]) for r in conn.execute(select(_SUITES.c.digest).where(_SUITES.c.digest.in_(wanted)))}
-        missing = [suites[d] for d in wanted if d not in present]
-        if missing:
-            conn.execute(
-                insert(_SUITES),
-                [
-                    {
-                        "digest": blob.digest,
-                        "suite_id": blob.suite_id,
-                        "suite_version": blob.suite_version,
-                        "canon": "jcs-rfc8785",
-                        "document": blob.document,
-                        "recorded_at": now,
-                    }
-                    for blob in missing
-                ],
-            )
+        _store_documents(conn, _SUITES, suites, self._known_suites, ("suite_id", "suite_version"), now)
 
     # -- convenience reads -----------------------------------------------------------------------
 
@@ -900,3 +862,34 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     mode = connection.get_execution_options().get("ledger_begin", "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _store_documents(
+    conn: Connection, table: Any, blobs: dict[str, Any], known: set[str], identity: tuple[str, str], now: str
+) -> None:
+    """Insert the content-addressed documents (policy or suite versions) this ledger does not hold yet.
+
+    ``blobs`` maps digest to an object with ``digest``, ``document`` and the two ``identity``
+    attributes (id and version), which are also the table's column names.
+    """
+    wanted = sorted(set(blobs) - known)
+    if not wanted:
+        return
+    present = {str(r[0]) for r in conn.execute(select(table.c.digest).where(table.c.digest.in_(wanted)))}
+    missing = [blobs[d] for d in wanted if d not in present]
+    if missing:
+        id_column, version_column = identity
+        conn.execute(
+            insert(table),
+            [
+                {
+                    "digest": blob.digest,
+                    id_column: getattr(blob, id_column),
+                    version_column: getattr(blob, version_column),
+                    "canon": "jcs-rfc8785",
+                    "document": blob.document,
+                    "recorded_at": now,
+                }
+                for blob in missing
+            ],
+        )
