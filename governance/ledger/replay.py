@@ -207,39 +207,33 @@ def _set_documents(policies: Mapping[str, bytes], suites: Mapping[str, bytes]) -
     _loaded_suites.clear()
 
 
-def _policy(digest: str) -> Policy | str:
-    """The stored policy version (validated once per digest), or why it cannot be used."""
-    cached = _loaded.get(digest)
+def _validated(digest: str, documents: Mapping[str, bytes], loaded: dict[str, Any], model: Any, what: str) -> Any:
+    """The stored document with this digest validated as ``model`` (once per digest), or why it cannot be used."""
+    cached = loaded.get(digest)
     if cached is not None:
         return cached
-    document = _policies.get(digest)
-    result: Policy | str
+    document = documents.get(digest)
+    result: Any
     if document is None:
         result = "missing"
     else:
         try:
-            result = Policy.model_validate(json.loads(document))
+            result = model.model_validate(json.loads(document))
         except (ValueError, ValidationError) as exc:
-            result = f"the stored policy document does not validate: {str(exc).splitlines()[0]}"
-    _loaded[digest] = result
+            result = f"the stored {what} does not validate: {str(exc).splitlines()[0]}"
+    loaded[digest] = result
+    return result
+
+
+def _policy(digest: str) -> Policy | str:
+    """The stored policy version, or why it cannot be used."""
+    result: Policy | str = _validated(digest, _policies, _loaded, Policy, "policy document")
     return result
 
 
 def _suite(digest: str) -> Suite | str:
-    """The stored suite version (validated once per digest), or why it cannot be used."""
-    cached = _loaded_suites.get(digest)
-    if cached is not None:
-        return cached
-    document = _suites.get(digest)
-    result: Suite | str
-    if document is None:
-        result = "missing"
-    else:
-        try:
-            result = Suite.model_validate(json.loads(document))
-        except (ValueError, ValidationError) as exc:
-            result = f"the stored suite {digest} does not validate: {str(exc).splitlines()[0]}"
-    _loaded_suites[digest] = result
+    """The stored suite version, or why it cannot be used."""
+    result: Suite | str = _validated(digest, _suites, _loaded_suites, Suite, f"suite {digest}")
     return result
 
 
