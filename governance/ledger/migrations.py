@@ -33,6 +33,7 @@ from governance.ledger.tables import (
     MetaRow,
     MigrationRow,
     SuiteRow,
+    table_of,
 )
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "latest_version", "schema_version"]
@@ -40,8 +41,8 @@ __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "latest_version", "sch
 APPEND_ONLY_TABLES = tuple(table.name for table in LEDGER_TABLES)
 """Every ledger table refuses UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) in the database."""
 
-_MIGRATION_TABLE = MigrationRow.__table__  # type: ignore[attr-defined]
-_META_TABLE = MetaRow.__table__  # type: ignore[attr-defined]
+_MIGRATION_TABLE = table_of(MigrationRow)
+_META_TABLE = table_of(MetaRow)
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ def _create(connection: Connection, dialect: str, tables: Sequence[Table]) -> No
         _append_only_sqlite(connection, tables)
 
 
-_SUITES = SuiteRow.__table__  # type: ignore[attr-defined]
-_USES = DecisionSuiteRow.__table__  # type: ignore[attr-defined]
-_DECISIONS = DecisionRow.__table__  # type: ignore[attr-defined]
+_SUITES = table_of(SuiteRow)
+_USES = table_of(DecisionSuiteRow)
+_DECISIONS = table_of(DecisionRow)
 
 
 def _stored_suites(connection: Connection, dialect: str, now: str) -> None:

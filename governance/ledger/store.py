@@ -44,6 +44,7 @@ from governance.ledger.tables import (
     MetaRow,
     PolicyRow,
     SuiteRow,
+    table_of,
 )
 from governance.logs import get_logger
 
@@ -64,13 +65,13 @@ LEDGER_ENV = "GOVERNANCE_LEDGER"
 KEY_ENV = "GOVERNANCE_LEDGER_KEY"
 STREAM_BATCH = 2000
 
-_DECISIONS = DecisionRow.__table__  # type: ignore[attr-defined]
-_POLICIES = PolicyRow.__table__  # type: ignore[attr-defined]
-_CHECKPOINTS = CheckpointRow.__table__  # type: ignore[attr-defined]
-_KEYS = KeyRow.__table__  # type: ignore[attr-defined]
-_META = MetaRow.__table__  # type: ignore[attr-defined]
-_SUITES = SuiteRow.__table__  # type: ignore[attr-defined]
-_USES = DecisionSuiteRow.__table__  # type: ignore[attr-defined]
+_DECISIONS = table_of(DecisionRow)
+_POLICIES = table_of(PolicyRow)
+_CHECKPOINTS = table_of(CheckpointRow)
+_KEYS = table_of(KeyRow)
+_META = table_of(MetaRow)
+_SUITES = table_of(SuiteRow)
+_USES = table_of(DecisionSuiteRow)
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM ledger_decisions"
 _sha256 = hashlib.sha256
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -136,19 +136,15 @@ class DecisionSuiteRow(SQLModel, table=True):
     )
 
 
-V1_TABLES = (
-    MigrationRow.__table__,  # type: ignore[attr-defined]
-    MetaRow.__table__,  # type: ignore[attr-defined]
-    KeyRow.__table__,  # type: ignore[attr-defined]
-    PolicyRow.__table__,  # type: ignore[attr-defined]
-    DecisionRow.__table__,  # type: ignore[attr-defined]
-    CheckpointRow.__table__,  # type: ignore[attr-defined]
-)
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table behind a table model (SQLModel sets ``__table__``, which type checkers cannot see)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+V1_TABLES = tuple(table_of(m) for m in (MigrationRow, MetaRow, KeyRow, PolicyRow, DecisionRow, CheckpointRow))
 """The tables of schema version 1, in creation order."""
-SUITE_TABLES = (
-    SuiteRow.__table__,  # type: ignore[attr-defined]
-    DecisionSuiteRow.__table__,  # type: ignore[attr-defined]
-)
+SUITE_TABLES = (table_of(SuiteRow), table_of(DecisionSuiteRow))
 """The tables schema version 2 adds: stored suite versions and which entry used which."""
 LEDGER_TABLES = V1_TABLES + SUITE_TABLES
 """The ledger's tables, in creation order."""
