@@ -442,37 +442,11 @@ class Bundle:
 
     @staticmethod
     def _policy(record: dict[str, Any], where: str) -> StoredPolicy:
-        document = _need(record, "document", dict, where)
-        try:
-            encoded = canonical_bytes(document)
-        except (TypeError, ValueError) as exc:
-            raise VerificationError(
-                f"{where}: the policy document cannot be written as canonical JSON ({exc})"
-            ) from exc
-        return StoredPolicy(
-            _need(record, "digest", str, where),
-            _need(record, "id", str, where),
-            _need(record, "version", str, where),
-            _need(record, "canon", str, where),
-            encoded,
-            str(record.get("recorded_at", "")),
-        )
+        return StoredPolicy(*_stored_document_fields(record, where, "policy"))
 
     @staticmethod
     def _suite(record: dict[str, Any], where: str) -> StoredSuite:
-        document = _need(record, "document", dict, where)
-        try:
-            encoded = canonical_bytes(document)
-        except (TypeError, ValueError) as exc:
-            raise VerificationError(f"{where}: the suite document cannot be written as canonical JSON ({exc})") from exc
-        return StoredSuite(
-            _need(record, "digest", str, where),
-            _need(record, "id", str, where),
-            _need(record, "version", str, where),
-            _need(record, "canon", str, where),
-            encoded,
-            str(record.get("recorded_at", "")),
-        )
+        return StoredSuite(*_stored_document_fields(record, where, "suite"))
 
     @staticmethod
     def _suite_use(record: dict[str, Any], where: str) -> tuple[int, tuple[str, ...]]:
@@ -558,3 +532,20 @@ class Bundle:
             _hex(record, "leaf_hash", where),
             _hex(record, "node", where),
         )
+
+
+def _stored_document_fields(record: dict[str, Any], where: str, what: str) -> tuple[str, str, str, str, bytes, str]:
+    """A ``policy`` or ``suite`` record's fields, in the order of StoredPolicy and StoredSuite."""
+    document = _need(record, "document", dict, where)
+    try:
+        encoded = canonical_bytes(document)
+    except (TypeError, ValueError) as exc:
+        raise VerificationError(f"{where}: the {what} document cannot be written as canonical JSON ({exc})") from exc
+    return (
+        _need(record, "digest", str, where),
+        _need(record, "id", str, where),
+        _need(record, "version", str, where),
+        _need(record, "canon", str, where),
+        encoded,
+        str(record.get("recorded_at", "")),
+    )
