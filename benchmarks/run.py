@@ -346,7 +346,8 @@ def _figures(
 ) -> list[Figure]:
     def timed(name: str, baseline: str | None = None, note: str | None = None) -> Figure:
         value = t.median(name)
-        figure = Figure(name, round(value, 3), US, range=tuple(round(v, 3) for v in t.spread(name)), note=note)  # type: ignore[arg-type]
+        low, high = t.spread(name)
+        figure = Figure(name, round(value, 3), US, range=(round(low, 3), round(high, 3)), note=note)
         if baseline is not None:
             figure.baseline = baseline
             figure.ratio = round(value / t.median(baseline), 3)
