@@ -126,41 +126,31 @@ class TestRegions:
         ]
         assert _messages(rules) == []
 
+    @staticmethod
+    def _systemic_and_exempt(exempt_up_to: float) -> list[dict[str, Any]]:
+        """A systemic-risk rule above 1e25 and an exemption (label only) up to ``exempt_up_to``."""
+        risk = {
+            "id": "risk",
+            "tier": "staged",
+            "labels": ["systemic"],
+            "when": {"all": [_atom("training_flop", ">", 1e25)]},
+        }
+        exempt = {
+            "id": "exempt",
+            "tier": "open",
+            "labels": ["exempt"],
+            "when": {"all": [_atom("training_flop", "<=", exempt_up_to)]},
+        }
+        return [risk, exempt]
+
     def test_conflicting_labels(self) -> None:
         """Two rules that can fire together with declared-conflicting labels are reported."""
-        rules = [
-            {
-                "id": "risk",
-                "tier": "staged",
-                "labels": ["systemic"],
-                "when": {"all": [_atom("training_flop", ">", 1e25)]},
-            },
-            {
-                "id": "exempt",
-                "tier": "open",
-                "labels": ["exempt"],
-                "when": {"all": [_atom("training_flop", "<=", 2e25)]},
-            },
-        ]
-        assert any("conflicting labels" in m for m in _messages(rules, label_conflicts=[["systemic", "exempt"]]))
+        messages = _messages(self._systemic_and_exempt(2e25), label_conflicts=[["systemic", "exempt"]])
+        assert any("conflicting labels" in m for m in messages)
 
     def test_disjoint_labels_do_not_conflict(self) -> None:
         """Exactly complementary regions never fire together."""
-        rules = [
-            {
-                "id": "risk",
-                "tier": "staged",
-                "labels": ["systemic"],
-                "when": {"all": [_atom("training_flop", ">", 1e25)]},
-            },
-            {
-                "id": "exempt",
-                "tier": "open",
-                "labels": ["exempt"],
-                "when": {"all": [_atom("training_flop", "<=", 1e25)]},
-            },
-        ]
-        assert _messages(rules, label_conflicts=[["systemic", "exempt"]]) == []
+        assert _messages(self._systemic_and_exempt(1e25), label_conflicts=[["systemic", "exempt"]]) == []
 
 
 @pytest.mark.parametrize("field", ["id", "version"])
