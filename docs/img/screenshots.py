@@ -26,9 +26,9 @@ ROOT = HERE.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from governance import compare_population, load_policy, load_population  # noqa: E402
-from governance.report import SweepSpec, build_report  # noqa: E402
-from governance.synthetic import random_population  # noqa: E402
+from governance import compare_population, load_policy, load_population
+from governance.report import SweepSpec, build_report
+from governance.synthetic import random_population
 
 AS_OF = dt.date(2026, 11, 28)
 FLAGS = (
@@ -43,6 +43,14 @@ FLAGS = (
     "--hide-scrollbars",
     "--virtual-time-budget=15000",
 )
+
+
+def _size(markup: str, attribute: str) -> int:
+    """The chart's ``width`` or ``height`` attribute, in pixels."""
+    match = re.search(attribute + r'="([\d.]+)"', markup)
+    if match is None:
+        raise SystemExit(f"a chart has no {attribute} attribute")
+    return int(float(match.group(1)))
 
 
 def shoot(chromium: str, page: Path, out: Path, width: int, height: int, profile: Path) -> None:
@@ -60,9 +68,7 @@ def charts(html: str) -> dict[str, tuple[str, int, int]]:
     """Every chart of a report: id to (SVG markup, width, height)."""
     found = {}
     for markup, ident in re.findall(r'(<svg id="([^"]+)" class="chart-svg".*?</svg>)', html, re.S):
-        width = int(float(re.search(r'width="([\d.]+)"', markup).group(1)))  # type: ignore[union-attr]
-        height = int(float(re.search(r'height="([\d.]+)"', markup).group(1)))  # type: ignore[union-attr]
-        found[ident] = (markup, width, height)
+        found[ident] = (markup, _size(markup, "width"), _size(markup, "height"))
     return found
 
 
