@@ -43,10 +43,10 @@ if str(HERE.parent) not in sys.path:  # run as ``python benchmarks/compare.py`` 
 import numpy as np
 
 from governance import Policy, compile_policy, load_policy
-from governance.compare import compare_population
-from governance.population_io import load_population, write_population_csv
-from governance.sweep import sweep_population
-from governance.synthetic import random_population
+from governance.compare.comparison import compare_population
+from governance.compare.population_io import load_population, write_population_csv
+from governance.compare.sweep import sweep_population
+from governance.compare.synthetic import random_population
 from governance.vectorised import VectorisedPolicy
 
 __all__ = ["run"]

@@ -14,7 +14,9 @@ capability evidence and compute, under versioned, content-addressed threshold po
 
 from __future__ import annotations
 
-from governance.ageing import Ageing, compute_ageing
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from governance.candidate import (
     BUILTIN_DOMAINS,
     Candidate,
@@ -30,7 +32,6 @@ from governance.candidate import (
 )
 from governance.canonical import canonical_bytes, canonical_digest
 from governance.checks import check_policy
-from governance.compare import Comparison, compare_population
 from governance.compiled import CompiledPolicy, compile_policy
 from governance.decision import Decision, NearestThreshold, Reason
 from governance.engine import ENGINE_VERSION, decide
@@ -49,13 +50,44 @@ from governance.exceptions import (
 from governance.features import FeatureVector, extract_features
 from governance.loader import discover_policies, load_candidate, load_policy, resolve_policies
 from governance.policy import Atom, Condition, Policy, PolicyKind, Rule
-from governance.policy_diff import PolicyDiff, diff_policies
-from governance.policy_regions import RegionDiff, region_diff
-from governance.population import Population
-from governance.population_io import load_population
-from governance.sweep import Sweep, sweep_population
 from governance.tiers import Tier
-from governance.vectorised import evaluate_population
+
+# The comparison subsystem needs numpy: it is imported when one of its names is first used.
+_LAZY = {
+    "Ageing": "governance.compare.ageing",
+    "Comparison": "governance.compare.comparison",
+    "PolicyDiff": "governance.compare.policy_diff",
+    "Population": "governance.compare.population",
+    "RegionDiff": "governance.compare.region_diff",
+    "Sweep": "governance.compare.sweep",
+    "compare_population": "governance.compare.comparison",
+    "compute_ageing": "governance.compare.ageing",
+    "diff_policies": "governance.compare.policy_diff",
+    "evaluate_population": "governance.vectorised",
+    "load_population": "governance.compare.population_io",
+    "region_diff": "governance.compare.region_diff",
+    "sweep_population": "governance.compare.sweep",
+}
+
+if TYPE_CHECKING:
+    from governance.compare.ageing import Ageing, compute_ageing
+    from governance.compare.comparison import Comparison, compare_population
+    from governance.compare.policy_diff import PolicyDiff, diff_policies
+    from governance.compare.population import Population
+    from governance.compare.population_io import load_population
+    from governance.compare.region_diff import RegionDiff, region_diff
+    from governance.compare.sweep import Sweep, sweep_population
+    from governance.vectorised import evaluate_population
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'governance' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = ENGINE_VERSION
 del ENGINE_VERSION

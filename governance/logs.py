@@ -12,11 +12,7 @@ import logging
 import sys
 from typing import Any, Literal, TextIO
 
-import structlog
-
 __all__ = ["configure_logging", "get_logger"]
-
-_SILENT = logging.CRITICAL
 
 
 class _StreamLogger:
@@ -33,6 +29,19 @@ class _StreamLogger:
     info = debug = warning = error = critical = msg
 
 
+class _Silent:
+    """The logger handed out while logging is off: every call is a no-op, and structlog is not imported."""
+
+    def _drop(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    info = debug = warning = error = critical = exception = msg = _drop
+
+    def bind(self, **kwargs: Any) -> _Silent:
+        return self
+
+
+_SILENT_LOGGER = _Silent()
 _state: dict[str, Any] = {}
 _loggers: dict[str, Any] = {}
 
@@ -48,6 +57,8 @@ def configure_logging(
     if fmt == "off":
         _state.clear()
         return
+    import structlog  # imported only when events are switched on: its console renderer pulls in rich
+
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=True)
         if fmt == "json"
@@ -67,8 +78,7 @@ def get_logger(name: str) -> Any:
     logger = _loggers.get(name)
     if logger is None:
         if not _state:
-            silent: Any = structlog.make_filtering_bound_logger(_SILENT)
-            logger = silent(_StreamLogger(None), [], {})
+            logger = _SILENT_LOGGER
         else:
             wrapper: Any = _state["wrapper"]
             logger = wrapper(_state["sink"], _state["processors"], {"logger": name})

@@ -27,8 +27,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from governance import compare_population, load_policy, load_population
-from governance.report import SweepSpec, build_report
-from governance.synthetic import random_population
+from governance.compare.report import SweepSpec, build_report
+from governance.compare.synthetic import random_population
 
 AS_OF = dt.date(2026, 11, 28)
 FLAGS = (

@@ -18,18 +18,18 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from governance.ageing import HALVING_BAND, compute_ageing
 from governance.cli._app import app, console, parse_date, print_json
 from governance.cli.render import format_number, tier_text
-from governance.compare import Comparison, compare_population
+from governance.compare.ageing import HALVING_BAND, compute_ageing
+from governance.compare.comparison import Comparison, compare_population
+from governance.compare.population import Population, parse_openness
+from governance.compare.population_io import load_population, write_population_csv
+from governance.compare.region_diff import region_diff
+from governance.compare.report import SweepSpec, build_report, write_report
+from governance.compare.sweep import Scale, parse_param_range, sweep_population
+from governance.compare.synthetic import grid_population, parse_grid_axis, random_population
 from governance.exceptions import InputError
 from governance.loader import load_policy, resolve_policies
-from governance.policy_regions import region_diff
-from governance.population import Population, parse_openness
-from governance.population_io import load_population, write_population_csv
-from governance.report import SweepSpec, build_report, write_report
-from governance.sweep import Scale, parse_param_range, sweep_population
-from governance.synthetic import grid_population, parse_grid_axis, random_population
 from governance.tiers import Tier
 
 population_app = typer.Typer(help="Generate and inspect populations of models.", no_args_is_help=True)

@@ -11,8 +11,8 @@ from rich.table import Table
 from governance.cli._app import console, parse_date, print_json
 from governance.cli.decide import OutputFormat
 from governance.cli.policy import policy_app
+from governance.compare.policy_diff import Change, diff_policies
 from governance.loader import load_policy
-from governance.policy_diff import Change, diff_policies
 
 # Fields shown for a whole rule, obligation, source or plan step that was added or removed.
 _ITEM_SUMMARY = ("tier", "when", "labels", "obligations", "text", "due_within_days", "due_by", "title", "section")

@@ -6,7 +6,7 @@ import numpy as np
 
 from benchmarks.compare import AS_OF, SETTINGS, numpy_tiers, run, variants
 from governance import compile_policy
-from governance.synthetic import random_population
+from governance.compare.synthetic import random_population
 from governance.vectorised import VectorisedPolicy
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from governance import Policy, load_policy
 from governance.candidate import ReleaseForm
-from governance.population import Population
+from governance.compare.population import Population
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

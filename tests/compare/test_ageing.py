@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from governance import InputError, load_policy
-from governance.ageing import HALVING_BAND, compute_ageing, compute_thresholds, tenfold_date
-from governance.compare import evaluate_outcome
-from governance.population import Population
-from governance.population_io import load_population
+from governance.compare.ageing import HALVING_BAND, compute_ageing, compute_thresholds, tenfold_date
+from governance.compare.comparison import evaluate_outcome
+from governance.compare.population import Population
+from governance.compare.population_io import load_population
 from tests.compare.support import AS_OF, NOTABLE, fixture_policy, mixed_population
 
 

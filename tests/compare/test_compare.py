@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from governance import InputError, Policy, Tier, decide, load_policy
-from governance.compare import EVIDENCE_FLOOR, cohen_kappa, compare_population
-from governance.population import Population
-from governance.population_io import load_population
+from governance.compare.comparison import EVIDENCE_FLOOR, cohen_kappa, compare_population
+from governance.compare.population import Population
+from governance.compare.population_io import load_population
 from tests.compare.support import AS_OF, MESSY, NOTABLE, fixture_policy, mixed_population
 
 POLICIES = [

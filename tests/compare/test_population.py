@@ -10,11 +10,11 @@ import pytest
 
 from governance import Policy, discover_policies, load_policy
 from governance.candidate import ReleaseForm
+from governance.compare.population import Categorical, Population
+from governance.compare.population_io import load_population
+from governance.compare.synthetic import grid_population, parse_grid_axis, random_population
 from governance.compiled import compile_policy
 from governance.features import extract_features
-from governance.population import Categorical, Population
-from governance.population_io import load_population
-from governance.synthetic import grid_population, parse_grid_axis, random_population
 from governance.vectorised import VectorisedPolicy, feature_arrays
 from tests.compare.support import AS_OF, MESSY, NOTABLE, fixture_policy, mixed_population
 

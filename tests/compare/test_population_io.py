@@ -14,9 +14,9 @@ import yaml
 
 from governance import InputError
 from governance.candidate import ReleaseForm
-from governance.population import Population
-from governance.population_io import load_population, write_population_csv
-from governance.synthetic import random_population
+from governance.compare.population import Population
+from governance.compare.population_io import load_population, write_population_csv
+from governance.compare.synthetic import random_population
 from tests.compare.support import MESSY, NOTABLE, ROOT, mixed_population
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from governance import InputError, Tier, decide, load_policy
-from governance.compare import evaluate_outcome
-from governance.population_io import load_population
-from governance.sweep import parse_param_range, sweep_population, sweep_values
+from governance.compare.comparison import evaluate_outcome
+from governance.compare.population_io import load_population
+from governance.compare.sweep import parse_param_range, sweep_population, sweep_values
 from tests.compare.support import AS_OF, NOTABLE, fixture_policy, mixed_population
 
 

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from governance.ageing import Ageing
-from governance.compare import TIERS, Comparison
-from governance.population import Population
-from governance.report.plane import Plane
-from governance.report.svg import TIER_COLOURS, TIER_FILLS, Chart, Scale, date_number
-from governance.sweep import Sweep
+from governance.compare.ageing import Ageing
+from governance.compare.comparison import TIERS, Comparison
+from governance.compare.population import Population
+from governance.compare.report.plane import Plane
+from governance.compare.report.svg import TIER_COLOURS, TIER_FILLS, Chart, Scale, date_number
+from governance.compare.sweep import Sweep
 
 __all__ = [
     "ageing_chart",

@@ -2,8 +2,8 @@
 
 A :class:`Population` keeps one array per input (compute, capability per domain, release form,
 dates...), so that a million rows never become a million Python objects. Read one with
-:func:`governance.population_io.load_population` (CSV, or a JSON/YAML list), or generate one with
-:mod:`governance.synthetic`.
+:func:`governance.compare.population_io.load_population` (CSV, or a JSON/YAML list), or generate one with
+:mod:`governance.compare.synthetic`.
 
 Two paths lead from a row to the numbers a policy reads, and they agree exactly (tests check it):
 
@@ -216,7 +216,7 @@ class Population:
     """Candidates held as columns. Unknown numbers are NaN, unknown dates NaT, unknown text code -1.
 
     Build one with :func:`load_population`, :meth:`from_candidates`, :meth:`from_columns` or the
-    generators in :mod:`governance.synthetic`.
+    generators in :mod:`governance.compare.synthetic`.
     """
 
     source: str

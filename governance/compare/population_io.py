@@ -55,8 +55,7 @@ from pydantic import ValidationError
 
 from governance._yaml import load_document, pydantic_problems
 from governance.candidate import Candidate, ReleaseForm
-from governance.exceptions import InputError, Problem
-from governance.population import (
+from governance.compare.population import (
     CAPABILITY_PREFIX,
     FORMS,
     NAT,
@@ -81,6 +80,7 @@ from governance.population import (
     unknown_floats,
     where,
 )
+from governance.exceptions import InputError, Problem
 
 __all__ = ["KNOWN_COLUMNS", "load_population", "write_population_csv"]
 

@@ -11,9 +11,9 @@ import pytest
 
 from governance import Policy, decide, discover_policies, load_policy
 from governance.candidate import ReleaseForm
-from governance.compare import evaluate_outcome
-from governance.policy_regions import RegionDiff, region_diff
-from governance.population import Population
+from governance.compare.comparison import evaluate_outcome
+from governance.compare.population import Population
+from governance.compare.region_diff import RegionDiff, region_diff
 from governance.regions import Interval
 from tests.compare.support import AS_OF, fixture_policy
 

@@ -467,7 +467,7 @@ def _witness(box: Box, space: _Space, day: dt.date, name: str) -> Candidate | No
         "compute": {
             "training_flop": None if math.isinf(flop) else flop,
             "training_end": day,
-            "source": "witness built by governance.policy_regions",
+            "source": "witness built by governance.compare.region_diff",
         },
         "capabilities": capabilities,
         "release": release.model_dump(mode="json", exclude_none=True),

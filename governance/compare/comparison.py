@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from governance.compare.population import SILENT, Population, Reporter
 from governance.compiled import compile_policy
 from governance.exceptions import InputError
 from governance.policy import Policy
-from governance.population import SILENT, Population, Reporter
 from governance.tiers import Tier
 from governance.vectorised import VectorisedPolicy
 

@@ -18,10 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from governance.candidate import ReleaseForm
-from governance.compare import evaluate_outcome
+from governance.compare.comparison import evaluate_outcome
+from governance.compare.population import Population
 from governance.features import policy_domains
 from governance.policy import Policy
-from governance.population import Population
 
 __all__ = ["Plane", "decision_plane"]
 

@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from governance.candidate import BUILTIN_DOMAINS, ReleaseForm
+from governance.compare.population import CAPABILITY_PREFIX, Categorical, Population, parse_openness
 from governance.exceptions import InputError
-from governance.population import CAPABILITY_PREFIX, Categorical, Population, parse_openness
 
 __all__ = ["GridAxis", "grid_population", "parse_grid_axis", "random_population"]
 

@@ -22,11 +22,11 @@ import numpy as np
 import pytest
 
 from governance import load_policy
-from governance.compare import compare_population
-from governance.population_io import load_population
-from governance.report import CSP, SweepSpec, build_report, write_report
+from governance.compare.comparison import compare_population
+from governance.compare.population_io import load_population
+from governance.compare.report import CSP, SweepSpec, build_report, write_report
+from tests.compare.report.png import decode_png
 from tests.compare.support import AS_OF, NOTABLE, fixture_policy
-from tests.report.png import decode_png
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 BROWSER_SERVICE_HOSTS = ("google.com", "googleapis.com", "gvt1.com")

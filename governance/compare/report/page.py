@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from governance.ageing import Ageing
-from governance.compare import Comparison
-from governance.engine import ENGINE_VERSION
-from governance.report.charts import (
+from governance.compare.ageing import Ageing
+from governance.compare.comparison import Comparison
+from governance.compare.report.charts import (
     ageing_chart,
     agreement_chart,
     matrix_rows,
@@ -29,9 +28,10 @@ from governance.report.charts import (
     tier_counts_chart,
     tier_matrix_chart,
 )
-from governance.report.plane import Plane
-from governance.report.svg import TIER_COLOURS, Chart
-from governance.sweep import Sweep
+from governance.compare.report.plane import Plane
+from governance.compare.report.svg import TIER_COLOURS, Chart
+from governance.compare.sweep import Sweep
+from governance.engine import ENGINE_VERSION
 
 __all__ = ["CSP", "ReportContent", "render_report"]
 

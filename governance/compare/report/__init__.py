@@ -2,7 +2,7 @@
 
 :func:`build_report` runs the analyses a policymaker wants beside a comparison (a sweep of each
 compute threshold, each policy's decision regions, how its compute line ages) and renders them with
-:func:`~governance.report.page.render_report`; :func:`write_report` writes the file.
+:func:`~governance.compare.report.page.render_report`; :func:`write_report` writes the file.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.ageing import Ageing, compute_ageing, compute_thresholds
 from governance.candidate import ReleaseForm
-from governance.compare import COMPUTE_FEATURES, Comparison
+from governance.compare.ageing import Ageing, compute_ageing, compute_thresholds
+from governance.compare.comparison import COMPUTE_FEATURES, Comparison
+from governance.compare.population import SILENT, Reporter
+from governance.compare.report.page import CSP, ReportContent, render_report
+from governance.compare.report.plane import Plane, decision_plane
+from governance.compare.sweep import Sweep, parameter_features, sweep_population
 from governance.exceptions import InputError
-from governance.population import SILENT, Reporter
-from governance.report.page import CSP, ReportContent, render_report
-from governance.report.plane import Plane, decision_plane
-from governance.sweep import Sweep, parameter_features, sweep_population
 
 __all__ = ["CSP", "ReportContent", "SweepSpec", "build_report", "render_report", "write_report"]
 

@@ -23,11 +23,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from governance.compare import COMPUTE_FEATURES, TIERS
+from governance.compare.comparison import COMPUTE_FEATURES, TIERS
+from governance.compare.population import SILENT, Population, Reporter
 from governance.compiled import CompiledPolicy
 from governance.exceptions import InputError
 from governance.policy import Atom, Condition, Policy
-from governance.population import SILENT, Population, Reporter
 from governance.vectorised import VectorisedPolicy
 
 __all__ = [

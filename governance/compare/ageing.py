@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from governance.compare import COMPUTE_FEATURES
+from governance.compare.comparison import COMPUTE_FEATURES
+from governance.compare.population import Population
 from governance.exceptions import InputError
 from governance.features import DAYS_PER_MONTH, months_between
 from governance.policy import Policy
-from governance.population import Population
 
 __all__ = [
     "HALVING_BAND",

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from governance import load_policy
-from governance.policy_diff import SECTIONS, Change, condition_text, diff_policies
+from governance.compare.policy_diff import SECTIONS, Change, condition_text, diff_policies
 from tests.helpers import make_policy
 
 RULES: list[dict[str, Any]] = [
