@@ -25,6 +25,7 @@ from governance.tiers import Tier
 
 __all__ = [
     "Atom",
+    "CannotRuleOut",
     "ComputeStance",
     "Condition",
     "EffectivePeriod",
@@ -157,6 +158,22 @@ class Condition(_Spec):
                 yield from item.atoms()
 
 
+class CannotRuleOut(_Spec):
+    """A rule's own reading of "not ruled out", where its source gives one.
+
+    By default a rule that holds only if an unknown input is high enough is *not ruled out*: it raises
+    the tier (fail closed) but attaches no labels or obligations, because nothing was found. Some texts
+    say otherwise (Anthropic's RSP: a capability that cannot be ruled out is treated as reached); such a
+    rule declares ``treat_as: crossed`` and cites where its source says so.
+    """
+
+    treat_as: Literal["crossed"]
+    source: Identifier
+    """Id of the entry in the policy's ``sources`` that says so."""
+    quote: Text
+    """The words of the source, so a reader can check the reading."""
+
+
 class Rule(_Spec):
     """When ``when`` holds, the decision is at least ``tier`` and carries the labels and obligations."""
 
@@ -168,6 +185,8 @@ class Rule(_Spec):
     rationale: Text
     source: Identifier
     """Id of an entry in the policy's ``sources``."""
+    cannot_rule_out: CannotRuleOut | None = None
+    """What the rule means when unknown inputs cannot rule it out; unset: it is not a finding."""
 
 
 class Obligation(_Spec):
