@@ -149,7 +149,10 @@ def _chunk_us(fn: Callable[[Any], object], chunk: Sequence[Any], *, whole: bool)
 
 
 def _ours(decision: Decision) -> peers.Outcome:
-    return decision.tier.value, tuple(sorted(reason.rule for reason in decision.reasons))
+    # The peers read an unknown input as the largest double: their matches are the rules that fired or
+    # are not ruled out, which is what raises our tier.
+    waiting = decision.not_ruled_out or ()
+    return decision.tier.value, tuple(sorted([reason.rule for reason in decision.reasons] + [w.rule for w in waiting]))
 
 
 def _fresh(documents: Sequence[dict[str, Any]]) -> list[Candidate]:
@@ -172,7 +175,10 @@ def _count(expected: Sequence[peers.Outcome], got: Sequence[peers.Outcome], *, t
 
 def _vectorised_outcomes(policy: Policy, candidates: Sequence[Candidate]) -> list[peers.Outcome]:
     result = VectorisedPolicy(compile_policy(policy)).evaluate(feature_arrays(candidates, policy, AS_OF))
-    return [(_TIERS[int(result.tiers[i])], tuple(sorted(result.fired_rules(i)))) for i in range(len(candidates))]
+    return [
+        (_TIERS[int(result.tiers[i])], tuple(sorted(result.fired_rules(i) + result.not_ruled_out_rules(i))))
+        for i in range(len(candidates))
+    ]
 
 
 _TRAP_NOTES = {
@@ -287,8 +293,8 @@ def measure(sizes: Sizes, *, seed: int = 20240801) -> tuple[list[Figure], int]:
         ("stage.validate", Candidate.model_validate, lambda: bench_docs, False),
         ("stage.candidate_digest", lambda c: c.digest, lambda: _fresh(bench_docs), False),
         ("stage.features", lambda c: extract_features(c, bench, AS_OF), lambda: bench_candidates, False),
-        ("stage.fire_durable", compiled.fired_durable, lambda: values, False),
-        ("stage.fire_python", compiled.fired_python, lambda: values, False),
+        ("stage.fire_durable", compiled.evaluate_durable, lambda: values, False),
+        ("stage.fire_python", compiled.evaluate_scalar, lambda: values, False),
         ("stage.canonical_json", lambda d: canonical_bytes(d.document()), lambda: ours_docs, False),
         ("durable_rules.assert_retract", durable_assert.decide, lambda: bench_candidates, False),
         ("durable_rules.post", durable_post.decide, lambda: bench_candidates, False),

@@ -6,7 +6,8 @@ durable_rules (Rete, in C) has sharp edges that decide how it is wrapped (see
 
 * Numbers reach the engine only as JSON it parses exactly: every float is written with a ``.`` before
   any exponent (its parser rejects ``1e+25`` but reads ``1.0e+25`` with ``atof``, exactly), integers
-  never (they would go through ``atoll``, which saturates). Unknown values are the largest finite double.
+  never (they would go through ``atoll``, which saturates). Unknown values are the largest finite double
+  (and the lowest, where the fired-only pass tests a lower bound).
 * A ruleset is created once per policy digest and never replaced; its name is the digest prefix.
 * A candidate is asserted as a *fact*, so every matching rule fires (an *event* would be consumed by
   the first). Each fired action is checked to belong to this request (``rid``), then the fact is
@@ -21,12 +22,16 @@ import itertools
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import durable_rules_engine as _engine
 
+from governance.compiled import Evaluation, Node, Test
 from governance.exceptions import EngineError
-from governance.policy import Atom, Condition, Policy
+
+if TYPE_CHECKING:
+    from governance.compiled import CompiledPolicy
 
 __all__ = ["ENGINE_ERRORS", "DurableRuleset", "encode_number"]
 
@@ -34,6 +39,7 @@ ENGINE_ERRORS: tuple[type[BaseException], ...] = (_engine.error,)
 """Every exception type the extension raises; all are translated to EngineError."""
 
 _UNKNOWN = "1.7976931348623157e+308"
+_UNKNOWN_LOW = "-1.7976931348623157e+308"
 _OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt"}
 _NOT_HANDLED = 1
 _registry_lock = threading.Lock()
@@ -54,24 +60,39 @@ def encode_number(value: float) -> str:
     return text
 
 
-def _expression(item: Atom | Condition, slots: dict[str, int], policy: Policy) -> str:
-    if isinstance(item, Atom):
-        return f'{{"{_OPS[item.op]}":{{"f{slots[item.feature]}":{encode_number(policy.threshold(item))}}}}}'
+def _expression(item: Test | Node, slots: Mapping[str, int], definite: bool) -> str:
+    if isinstance(item, Test):
+        slot = ("g" if definite and item.lower_bound else "f") + str(slots[item.feature])
+        return f'{{"{_OPS[item.op]}":{{"{slot}":{encode_number(item.threshold)}}}}}'
     joiner = "$and" if item.kind == "all" else "$or"
-    parts = ",".join(_expression(sub, slots, policy) for sub in item.items)
+    parts = ",".join(_expression(sub, slots, definite) for sub in item.items)
     return f'{{"{joiner}":[{parts}]}}'
 
 
 class DurableRuleset:
-    """One policy compiled into a durable_rules ruleset. Get instances with :meth:`for_policy`."""
+    """One compiled policy as a durable_rules ruleset. Get instances with :meth:`for_policy`.
 
-    def __init__(self, policy: Policy, features: Sequence[str]) -> None:
+    Each rule appears twice: ``p<i>`` reads every unknown value as the largest double (so it fires
+    when the rule is fired or not ruled out), ``d<i>`` reads an unknown value as the lowest double in
+    lower-bound tests (so it fires only when the rule holds on what is known). One assertion answers
+    both: Kleene's three values from two two-valued passes, since conditions never negate.
+    """
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        policy = compiled.policy
         self.name = "governance_" + policy.digest.removeprefix("sha256:")[:32]
-        self.features = tuple(features)
+        self.features = compiled.features
         slots = {name: index for index, name in enumerate(self.features)}
+        lower: dict[str, None] = {}
+        for condition in compiled.conditions:
+            for test in condition.tests() if isinstance(condition, Node) else (condition,):
+                if test.lower_bound:
+                    lower.setdefault(test.feature, None)
+        self._lower = tuple((slots[name], name) for name in lower)
         rules = ",".join(
-            f'"r{index}":{{"all":[{{"m":{_expression(rule.when, slots, policy)}}}]}}'
-            for index, rule in enumerate(policy.rules)
+            f'"{prefix}{index}":{{"all":[{{"m":{_expression(condition, slots, prefix == "d")}}}]}}'
+            for index, condition in enumerate(compiled.conditions)
+            for prefix in ("p", "d")
         )
         self.definition = "{" + rules + "}"
         self._lock = threading.Lock()
@@ -81,29 +102,40 @@ class DurableRuleset:
             raise EngineError(f"durable_rules refused the ruleset for {policy.ref}: {exc}") from exc
 
     @classmethod
-    def for_policy(cls, policy: Policy, features: Sequence[str]) -> DurableRuleset:
-        """Return the ruleset for ``policy``, creating and registering it on first use."""
-        name = policy.digest
+    def for_policy(cls, compiled: CompiledPolicy) -> DurableRuleset:
+        """Return the ruleset for ``compiled``, creating and registering it on first use."""
+        name = compiled.policy.digest
         ruleset = _registry.get(name)
         if ruleset is None:
             with _registry_lock:
                 ruleset = _registry.get(name)
                 if ruleset is None:
-                    ruleset = cls(policy, features)
+                    ruleset = cls(compiled)
                     _registry[name] = ruleset
         return ruleset
 
-    def fire(self, values: dict[str, float]) -> list[int]:
-        """Assert the feature values as one fact; return the indexes of every rule that fired."""
+    def evaluate(self, values: Mapping[str, float]) -> Evaluation:
+        """Assert the feature values as one fact; return the fired and the not-ruled-out rules."""
+        possible, definite = self._fire(self._fact(values))
+        return Evaluation(tuple(sorted(definite)), tuple(sorted(possible - definite)))
+
+    def _fact(self, values: Mapping[str, float]) -> str:
+        body = [f'"f{i}":{encode_number(values[name])}' for i, name in enumerate(self.features)]
+        for slot, name in self._lower:
+            value = values[name]
+            body.append(f'"g{slot}":{_UNKNOWN_LOW if value == math.inf else encode_number(value)}')
+        return ",".join(body)
+
+    def _fire(self, body: str) -> tuple[set[int], set[int]]:
         rid = next(_request_ids)
-        body = ",".join(f'"f{i}":{encode_number(values[name])}' for i, name in enumerate(self.features))
         fact = f'{{"rid":{rid}{"," if body else ""}{body}}}'
-        fired: list[int] = []
+        possible: set[int] = set()
+        definite: set[int] = set()
         with self._lock:
             try:
                 code, state = _engine.assert_fact(self._handle, fact)
                 if code == _NOT_HANDLED:
-                    return fired
+                    return possible, definite
                 try:
                     result = _engine.start_action_for_state(self._handle, state)
                     while result:
@@ -114,12 +146,13 @@ class DurableRuleset:
                                 raise EngineError(
                                     f"durable_rules returned an action for request {owner} while deciding request {rid}"
                                 )
-                            fired.append(int(action[1:]))
+                            # A rule whose condition holds through several branches of an ``$or`` fires
+                            # once per branch: the sets keep each rule once.
+                            (definite if action[0] == "d" else possible).add(int(action[1:]))
                         following = _engine.complete_and_start_action(self._handle, state)
                         result = (None, following) if following else None
                 finally:
                     _engine.retract_fact(self._handle, fact)
             except ENGINE_ERRORS as exc:
                 raise EngineError(f"durable_rules failed on ruleset {self.name}: {exc}") from exc
-        # A rule whose condition holds through several branches of an ``$or`` fires once per branch.
-        return sorted(set(fired))
+        return possible, definite

@@ -60,6 +60,14 @@ def _references(policy: Policy, at: Locator) -> list[Problem]:
                 )
         if rule.source not in policy.sources_by_id:
             problems.append(Problem(at(*here, "source"), f"rule {rule.id}: unknown source {rule.source!r}"))
+        declared = rule.cannot_rule_out
+        if declared is not None and declared.source not in policy.sources_by_id:
+            problems.append(
+                Problem(
+                    at(*here, "cannot_rule_out", "source"),
+                    f"rule {rule.id}: cannot_rule_out cites unknown source {declared.source!r}",
+                )
+            )
         for duty_id in rule.obligations:
             if duty_id not in policy.obligations_by_id:
                 problems.append(Problem(at(*here, "obligations"), f"rule {rule.id}: unknown obligation {duty_id!r}"))

@@ -1,64 +1,265 @@
-"""A policy compiled once into its evaluators.
+"""A policy compiled once into one intermediate form, and every evaluator generated from it.
 
-:class:`CompiledPolicy` holds everything derived from a :class:`~governance.policy.Policy` that does
-not depend on a candidate: the features its rules read, a plain-Python predicate per rule (used to
-explain how close a decision is to flipping, and as the reference in benchmarks), and the
-durable_rules ruleset that decides. The vectorised evaluator reads the same structure. Compiled
-policies are cached by digest.
+:class:`CompiledPolicy` holds what a :class:`~governance.policy.Policy` means independent of any
+candidate: the features its rules read, each rule as a tree of resolved threshold tests
+(:class:`Test`, :class:`Node`), and one aggregation (:meth:`CompiledPolicy.aggregate`). Four evaluators
+are generated from that one form and must agree: durable_rules (:mod:`governance._durable`, the
+default for single decisions), a scalar evaluator of closures (below), the column evaluator over numpy
+arrays (:mod:`governance.vectorised`) and the region evaluator over boxes (:mod:`governance.regions`).
+
+Evidence is three-valued. A test on a known value holds or not. A lower-bound test (``>=``, ``>``) on
+an unknown value is *not ruled out*: it would hold if the value were high enough. An upper-bound test
+on an unknown value does not hold: unknown is never read as below a threshold. A rule combines its
+tests in Kleene's logic, so it is *fired* (holds on what is known), *not ruled out* (would hold only if
+some unknown value were high enough) or neither. Both fired and not-ruled-out rules raise the tier
+(fail closed); only fired rules, and not-ruled-out rules whose source says "cannot rule out means
+crossed", attach labels and obligations. Compiled policies are cached by digest.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from governance._durable import DurableRuleset
 from governance.features import feature_info, policy_domains
-from governance.policy import Atom, Condition, Policy
+from governance.policy import Atom, Condition, Policy, Rule
 from governance.tiers import Tier
 
-__all__ = ["CompiledPolicy", "compile_policy"]
+if TYPE_CHECKING:
+    from governance._durable import DurableRuleset
 
-Predicate = Callable[[Mapping[str, float]], bool]
+__all__ = [
+    "Aggregate",
+    "CompiledPolicy",
+    "Evaluation",
+    "Node",
+    "Outcome",
+    "Test",
+    "compile_policy",
+    "resolve_condition",
+]
 
-_PY_OPS = {">=": ">=", ">": ">", "<=": "<=", "<": "<"}
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
 _cache: dict[str, CompiledPolicy] = {}
 _cache_lock = threading.Lock()
 
 
-def _python_source(item: Atom | Condition, policy: Policy) -> str:
+class Outcome(IntEnum):
+    """A test's or a rule's three-valued result, ordered: ``NO < NOT_RULED_OUT < FIRED``."""
+
+    NO = 0
+    NOT_RULED_OUT = 1
+    FIRED = 2
+
+
+@dataclass(frozen=True)
+class Test:
+    """One threshold test with its threshold resolved: ``feature op threshold``."""
+
+    feature: str
+    op: str
+    threshold: float
+
+    @property
+    def lower_bound(self) -> bool:
+        """True for ``>=`` and ``>``: the only tests an unknown value can leave not ruled out."""
+        return self.op in (">=", ">")
+
+    def outcome(self, value: float) -> Outcome:
+        """The test on ``value`` (``inf`` is unknown)."""
+        if value == math.inf:
+            return Outcome.NOT_RULED_OUT if self.lower_bound else Outcome.NO
+        return Outcome.FIRED if _COMPARE[self.op](value, self.threshold) else Outcome.NO
+
+
+@dataclass(frozen=True)
+class Node:
+    """A conjunction (``all``) or disjunction (``any``) of tests and nested nodes."""
+
+    kind: str
+    items: tuple[Test | Node, ...]
+
+    def tests(self) -> tuple[Test, ...]:
+        """Every test, depth first."""
+        out: list[Test] = []
+        for item in self.items:
+            out.extend(item.tests() if isinstance(item, Node) else (item,))
+        return tuple(out)
+
+
+def resolve_condition(item: Atom | Condition, policy: Policy) -> Test | Node:
+    """A policy's condition with every threshold resolved: the form all evaluators are built from."""
     if isinstance(item, Atom):
-        return f"(v[{item.feature!r}] {_PY_OPS[item.op]} {policy.threshold(item)!r})"
-    joiner = " and " if item.kind == "all" else " or "
-    return "(" + joiner.join(_python_source(sub, policy) for sub in item.items) + ")"
+        return Test(item.feature, item.op, policy.threshold(item))
+    return Node(item.kind, tuple(resolve_condition(sub, policy) for sub in item.items))
+
+
+ScalarRule = Callable[[Mapping[str, float]], Outcome]
+
+
+def _scalar(item: Test | Node) -> ScalarRule:
+    """A closure computing the three-valued outcome of ``item`` (Kleene: ``all`` is min, ``any`` max)."""
+    if isinstance(item, Test):
+        feature, threshold, compare = item.feature, item.threshold, _COMPARE[item.op]
+        unknown = Outcome.NOT_RULED_OUT if item.lower_bound else Outcome.NO
+
+        def test(values: Mapping[str, float]) -> Outcome:
+            value = values[feature]
+            if value == math.inf:
+                return unknown
+            return Outcome.FIRED if compare(value, threshold) else Outcome.NO
+
+        return test
+    parts = tuple(_scalar(sub) for sub in item.items)
+    if item.kind == "all":
+
+        def every(values: Mapping[str, float]) -> Outcome:
+            result = Outcome.FIRED
+            for part in parts:
+                outcome = part(values)
+                if outcome is Outcome.NO:
+                    return outcome
+                result = min(result, outcome)
+            return result
+
+        return every
+
+    def some(values: Mapping[str, float]) -> Outcome:
+        result = Outcome.NO
+        for part in parts:
+            outcome = part(values)
+            if outcome is Outcome.FIRED:
+                return outcome
+            result = max(result, outcome)
+        return result
+
+    return some
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Which rules fired and which are not ruled out (indexes into the policy's rules, ascending)."""
+
+    fired: tuple[int, ...]
+    not_ruled_out: tuple[int, ...]
+
+    @property
+    def raising(self) -> tuple[int, ...]:
+        """Every rule that raises the tier: fired or not ruled out."""
+        return tuple(sorted((*self.fired, *self.not_ruled_out)))
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """What the evaluated rules decide: the tier, the findings, and what rests on missing evidence."""
+
+    tier: Tier
+    findings: tuple[int, ...]
+    """Rules whose labels and obligations apply: fired, or not ruled out and declared crossed."""
+    not_ruled_out: tuple[int, ...]
+    floor: bool
+    """True when a required domain lacks evidence, so the policy's evidence floor applies."""
+    tier_on_evidence: Tier
+    """The tier from fired rules alone (no floor, nothing not ruled out): what the evidence shows."""
+
+    @property
+    def rests_on_missing_evidence(self) -> bool:
+        """True when missing evidence (a not-ruled-out rule or the floor) raised the tier."""
+        return self.tier > self.tier_on_evidence
 
 
 class CompiledPolicy:
-    """The evaluators of one policy version. Build with :func:`compile_policy`."""
+    """The intermediate form of one policy version. Build with :func:`compile_policy`."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.domains = policy_domains(policy)
-        ordered: dict[str, None] = {}
-        for rule in policy.rules:
-            for atom in rule.when.atoms():
-                ordered.setdefault(atom.feature, None)
-        self.features: tuple[str, ...] = tuple(ordered)
-        """Features the rules read, in order of first use."""
+        self.rules: tuple[Rule, ...] = policy.rules
+        self.conditions: tuple[Test | Node, ...] = tuple(resolve_condition(rule.when, policy) for rule in policy.rules)
+        """Each rule's condition with thresholds resolved: the one form every evaluator is built from."""
+        self.ranks: tuple[int, ...] = tuple(rule.tier.rank for rule in policy.rules)
         self.rule_tiers: tuple[Tier, ...] = tuple(rule.tier for rule in policy.rules)
-        self.predicates: tuple[Predicate, ...] = tuple(
-            eval(f"lambda v: {_python_source(rule.when, policy)}", {}) for rule in policy.rules
+        self.crossed_when_not_ruled_out: frozenset[int] = frozenset(
+            index for index, rule in enumerate(policy.rules) if rule.cannot_rule_out is not None
         )
+        """Rules whose source says that "cannot rule out" means the level is reached."""
+        ordered: dict[str, None] = {}
         self.thresholds: dict[str, tuple[float, ...]] = {}
         """Per feature, every distinct threshold the rules compare it with, ascending."""
-        for rule in policy.rules:
-            for atom in rule.when.atoms():
-                current = set(self.thresholds.get(atom.feature, ()))
-                current.add(policy.threshold(atom))
-                self.thresholds[atom.feature] = tuple(sorted(current))
-
+        found: dict[str, set[float]] = {}
+        for condition in self.conditions:
+            for test in _tests(condition):
+                ordered.setdefault(test.feature, None)
+                found.setdefault(test.feature, set()).add(test.threshold)
+        self.features: tuple[str, ...] = tuple(ordered)
+        """Features the rules read, in order of first use."""
+        self.thresholds = {feature: tuple(sorted(values)) for feature, values in found.items()}
+        self.required_gaps: tuple[str, ...] = tuple(f"evidence_gap.{d}" for d in policy.evidence.required_domains)
+        """The features whose value 1 (no evidence in a required domain) brings in the evidence floor."""
+        self.floor_rank = policy.evidence.if_missing_tier.rank
+        self.scalar: tuple[ScalarRule, ...] = tuple(_scalar(condition) for condition in self.conditions)
+        """The scalar evaluator: one closure per rule, giving its :class:`Outcome`."""
         self._raising: dict[Tier, dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]] = {}
+
+    # -- evaluators -------------------------------------------------------------------------------
+
+    def evaluate_scalar(self, values: Mapping[str, float]) -> Evaluation:
+        """Evaluate every rule with the scalar evaluator."""
+        fired: list[int] = []
+        open_: list[int] = []
+        for index, rule in enumerate(self.scalar):
+            outcome = rule(values)
+            if outcome is Outcome.FIRED:
+                fired.append(index)
+            elif outcome is Outcome.NOT_RULED_OUT:
+                open_.append(index)
+        return Evaluation(tuple(fired), tuple(open_))
+
+    def evaluate_durable(self, values: Mapping[str, float]) -> Evaluation:
+        """Evaluate every rule in durable_rules."""
+        return self.durable.evaluate(values)
+
+    @cached_property
+    def durable(self) -> DurableRuleset:
+        """The durable_rules ruleset, created on first use and kept for the life of the process."""
+        from governance._durable import DurableRuleset  # the rule engine loads only when it decides
+
+        return DurableRuleset.for_policy(self)
+
+    # -- aggregation ------------------------------------------------------------------------------
+
+    def aggregate(self, evaluation: Evaluation, values: Mapping[str, float]) -> Aggregate:
+        """The decision's tier and findings from the evaluated rules (the only aggregation there is).
+
+        The tier is the most restrictive tier among fired and not-ruled-out rules, raised to the
+        evidence floor when a required domain has no evidence.
+        """
+        floor = any(values[gap] >= 1.0 for gap in self.required_gaps)
+        on_evidence = max((self.ranks[i] for i in evaluation.fired), default=0)
+        rank = max((self.ranks[i] for i in evaluation.not_ruled_out), default=on_evidence)
+        rank = max(rank, on_evidence, self.floor_rank if floor else 0)
+        findings = evaluation.fired
+        crossed = tuple(i for i in evaluation.not_ruled_out if i in self.crossed_when_not_ruled_out)
+        if crossed:
+            findings = tuple(sorted((*findings, *crossed)))
+        return Aggregate(Tier.from_rank(rank), findings, evaluation.not_ruled_out, floor, Tier.from_rank(on_evidence))
+
+    def tier_of(self, rules: tuple[int, ...] | list[int]) -> Tier:
+        """The most restrictive tier among ``rules``; ``open`` when there are none."""
+        return Tier.from_rank(max((self.ranks[i] for i in rules), default=0))
+
+    # -- what the explanation needs ---------------------------------------------------------------
 
     def raising_thresholds(self, tier: Tier) -> dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]:
         """Per feature (sorted), what could lift a decision above ``tier`` if that feature alone rose.
@@ -72,14 +273,14 @@ class CompiledPolicy:
             return cached
         ops: dict[str, dict[float, set[str]]] = {}
         rules: dict[str, list[int]] = {}
-        for index, rule in enumerate(self.policy.rules):
-            if rule.tier <= tier:
+        for index, condition in enumerate(self.conditions):
+            if self.rule_tiers[index] <= tier:
                 continue
-            for atom in rule.when.atoms():
-                if atom.is_lower_bound:
-                    ops.setdefault(atom.feature, {}).setdefault(self.policy.threshold(atom), set()).add(atom.op)
-                    if index not in rules.setdefault(atom.feature, []):
-                        rules[atom.feature].append(index)
+            for test in _tests(condition):
+                if test.lower_bound:
+                    ops.setdefault(test.feature, {}).setdefault(test.threshold, set()).add(test.op)
+                    if index not in rules.setdefault(test.feature, []):
+                        rules[test.feature].append(index)
         result = {
             feature: (
                 tuple((threshold, ops[feature][threshold] == {">"}) for threshold in sorted(ops[feature])),
@@ -98,24 +299,6 @@ class CompiledPolicy:
     def _plan(self) -> list[dict[str, object]]:
         return [step.model_dump(mode="json", exclude_none=True) for step in self.policy.plan]
 
-    @cached_property
-    def durable(self) -> DurableRuleset:
-        """The durable_rules ruleset, created on first use and kept for the life of the process."""
-        return DurableRuleset.for_policy(self.policy, self.features)
-
-    def fired_python(self, values: Mapping[str, float]) -> list[int]:
-        """Indexes of the rules whose condition holds, evaluated in plain Python."""
-        return [index for index, predicate in enumerate(self.predicates) if predicate(values)]
-
-    def fired_durable(self, values: Mapping[str, float]) -> list[int]:
-        """Indexes of the rules whose condition holds, evaluated by durable_rules."""
-        return self.durable.fire(dict(values))
-
-    def tier_of(self, fired: list[int]) -> Tier:
-        """The most restrictive tier among the fired rules; ``open`` when none fired."""
-        rank = max((self.rule_tiers[i].rank for i in fired), default=0)
-        return Tier.from_rank(rank)
-
     def reads(self, feature: str) -> bool:
         """True when some rule tests ``feature``."""
         return feature in self.thresholds
@@ -123,6 +306,10 @@ class CompiledPolicy:
     def unknown_features(self) -> list[str]:
         """Features the rules read that are not in the catalogue (a policy check reports them)."""
         return [f for f in self.features if feature_info(f, self.domains) is None]
+
+
+def _tests(item: Test | Node) -> tuple[Test, ...]:
+    return item.tests() if isinstance(item, Node) else (item,)
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:

@@ -15,23 +15,36 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from governance.canonical import canonical_bytes, sha256_hex
+from governance.evidence.suites import Suite
 from governance.tiers import Tier
 
 __all__ = [
     "DECISION_SCHEMA_VERSION",
+    "SUPPORTED_DECISION_SCHEMAS",
     "AtomResult",
+    "CannotRuleOutRef",
     "Decision",
     "EngineRef",
     "IntervalResolution",
     "MissingEvidence",
     "NearestThreshold",
+    "NotRuledOut",
     "ObligationDue",
     "PolicyRef",
     "Reason",
     "SourceRef",
+    "SuiteRef",
 ]
 
-DECISION_SCHEMA_VERSION = 1
+DECISION_SCHEMA_VERSION = 2
+"""Schema 2 (three-valued evidence): a rule that is only not ruled out raises the tier but is listed under
+``not_ruled_out``, not ``reasons``, and attaches no labels or obligations unless its policy says that
+"cannot rule out" means crossed; ``tier_on_evidence`` and ``suites`` are new; margins, distances and
+ratios too large for a double read ``"unbounded"``."""
+SUPPORTED_DECISION_SCHEMAS = (1, 2)
+"""Schema 1 decisions (every rule that fired or was not ruled out counted as fired) are still written
+on request, so that ledgers recorded under it replay byte for byte."""
+Unbounded = Literal["unbounded"]
 
 
 class _Doc(BaseModel):
@@ -69,11 +82,14 @@ class AtomResult(_Doc):
     op: str
     threshold: float
     value: float | None = None
-    """The value read; absent when the input is unknown (then it is read as above every lower bound)."""
+    """The value read; absent when the input is unknown."""
     holds: bool
-    margin: float | None = None
+    """True when the test holds on a known value (schema 1: also a lower bound on an unknown value)."""
+    unknown: bool | None = None
+    """Schema 2: true when the input is unknown (a lower bound is then not ruled out, an upper bound fails)."""
+    margin: float | Unbounded | None = None
     """``value - threshold``: how far past (positive) or short of (negative) the threshold."""
-    ratio: float | None = None
+    ratio: float | Unbounded | None = None
     """``value / threshold`` for compute features."""
 
 
@@ -87,6 +103,45 @@ class Reason(_Doc):
     labels: list[str]
     obligations: list[str]
     atoms: list[AtomResult]
+
+
+class CannotRuleOutRef(_Doc):
+    """Where a policy's source says that a capability it cannot rule out is treated as reached."""
+
+    reading: Literal["crossed"]
+    source: SourceRef
+    quote: str
+
+
+class NotRuledOut(_Doc):
+    """A rule that would fire if some unknown input were high enough.
+
+    It raises the tier (unknown never reads as below a threshold), but it is not a finding: its labels
+    and obligations apply only when ``finding`` is true, which a rule declares where its source says
+    "cannot rule out" means crossed (``treated_as``).
+    """
+
+    rule: str
+    tier: Tier
+    rationale: str
+    source: SourceRef
+    labels: list[str]
+    obligations: list[str]
+    atoms: list[AtomResult]
+    waiting_on: list[str]
+    """The unknown features whose value would settle the rule."""
+    settle: str
+    """What to supply to settle it, in words."""
+    finding: bool
+    treated_as: CannotRuleOutRef | None = None
+
+
+class SuiteRef(_Doc):
+    """An evaluation-suite version a decision used."""
+
+    id: str
+    version: str
+    digest: str
 
 
 class ObligationDue(_Doc):
@@ -118,9 +173,9 @@ class NearestThreshold(_Doc):
     op: str
     raises_to: Tier
     rules: list[str]
-    distance: float
+    distance: float | Unbounded
     """``threshold - value``."""
-    ratio: float | None = None
+    ratio: float | Unbounded | None = None
     """``threshold / value`` for compute features (how many times more compute would flip it)."""
 
 
@@ -164,15 +219,37 @@ class Decision(_Doc):
     evidence: dict[str, dict[str, Any]] | None = None
     """Per risk domain with evaluation results: the result that sets the capability and why, and the
     results set aside with reasons (:mod:`governance.evidence`). Absent without evaluations."""
+    not_ruled_out: list[NotRuledOut] | None = None
+    """Schema 2: the rules that raise the tier only because an unknown input might be high enough."""
+    tier_on_evidence: Tier | None = None
+    """Schema 2: the tier the fired rules alone give; below ``tier`` when the decision rests on missing evidence."""
+    suites: list[SuiteRef] | None = None
+    """Schema 2: the evaluation-suite versions the decision used (absent when it used none)."""
 
     _document: dict[str, Any] | None = PrivateAttr(default=None)
+    _suites: tuple[Suite, ...] = PrivateAttr(default=())
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> Decision:
-        """Validate a decision document (as produced by :meth:`document`) into a Decision."""
+    def from_document(cls, document: dict[str, Any], *, suites: tuple[Suite, ...] = ()) -> Decision:
+        """Validate a decision document (as produced by :meth:`document`) into a Decision.
+
+        ``suites`` are the suite definitions behind :attr:`suites`, when the caller has them (``decide``
+        does), so that a ledger can store them with the decision.
+        """
         decision = cls.model_validate(document)
         decision._document = document
+        decision._suites = suites
         return decision
+
+    @property
+    def suites_used(self) -> tuple[Suite, ...]:
+        """The suite definitions this decision used, when it was made in this process (else empty)."""
+        return self._suites
+
+    @property
+    def rests_on_missing_evidence(self) -> bool:
+        """True when missing evidence raised the tier (schema 2; always False for schema 1)."""
+        return self.tier_on_evidence is not None and self.tier > self.tier_on_evidence
 
     def document(self) -> dict[str, Any]:
         """The decision as a JSON-compatible dict (None-valued optional fields omitted); shared, read-only."""

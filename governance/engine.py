@@ -1,10 +1,13 @@
 """``decide``: from a candidate and a policy to a decision document.
 
-The stages, in order: derive the features (:mod:`governance.features`), fire the rules in
-durable_rules, take the most restrictive tier, add the missing-evidence floor, then explain: each
-fired rule's atoms with margins, the labels and obligations, the staged plan, what is missing, which
-thresholds fell inside an input's interval, and how close each feature is to the next threshold that
-would raise the tier. Stages do no I/O; one structured log event is emitted per decision.
+The stages, in order: derive the features (:mod:`governance.features`) from the candidate and the
+evaluation suites given, evaluate the rules three-valued in durable_rules (fired, not ruled out, or
+neither; :mod:`governance.compiled`), aggregate (the most restrictive tier of every rule fired or not
+ruled out, then the missing-evidence floor; labels and obligations from findings only), then explain:
+each fired rule's atoms with margins, each not-ruled-out rule with the evidence that would settle it,
+the obligations, the staged plan, what is missing, which thresholds fell inside an input's interval,
+and how close each feature is to the next threshold that would raise the tier. Stages do no I/O; one
+structured log event is emitted per decision.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any, Literal, overload
 
 from governance import explain
 from governance.candidate import Candidate
-from governance.compiled import compile_policy
-from governance.decision import DECISION_SCHEMA_VERSION, Decision
-from governance.exceptions import InputError
+from governance.compiled import Evaluation, compile_policy
+from governance.decision import DECISION_SCHEMA_VERSION, SUPPORTED_DECISION_SCHEMAS, Decision
+from governance.evidence.suites import Suite, SuiteCatalogue, shipped_suites
+from governance.exceptions import EngineError, InputError
 from governance.features import extract_features
 from governance.logs import get_logger
 from governance.policy import Policy, PolicyKind
@@ -33,6 +37,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     ENGINE_VERSION = "0.0.0+source"
 
 Evaluator = Literal["durable_rules", "python"]
+Suites = SuiteCatalogue | Iterable[Suite] | Literal["shipped"]
 
 
 def evaluator_names() -> tuple[str, ...]:
@@ -53,34 +58,45 @@ def _in_force_note(policy: Policy, day: dt.date) -> str | None:
     return note + (f" ({period.note})" if period.note else "")
 
 
-def _decide_one(candidate: Candidate, policy: Policy, as_of: dt.date, evaluator: Evaluator) -> Decision:
+def _decide_one(
+    candidate: Candidate,
+    policy: Policy,
+    as_of: dt.date,
+    evaluator: Evaluator,
+    suites: SuiteCatalogue | None,
+    schema: int,
+) -> Decision:
     compiled = compile_policy(policy)
-    features = extract_features(candidate, policy, as_of)
+    features = extract_features(candidate, policy, as_of, suites)
     values = features.values
-    fired = compiled.fired_durable(values) if evaluator == "durable_rules" else compiled.fired_python(values)
-    rules = [policy.rules[i] for i in fired]
-    tier = compiled.tier_of(fired)
+    evaluation = compiled.evaluate_durable(values) if evaluator == "durable_rules" else compiled.evaluate_scalar(values)
+    if schema == 1:
+        # Decision schema 1 read a rule that was only not ruled out as fired: labels, obligations, reasons.
+        evaluation = Evaluation(evaluation.raising, ())
+    result = compiled.aggregate(evaluation, values)
+    tier = result.tier
+    rules = policy.rules
 
     missing = explain.missing_evidence(compiled, features)
-    labels = {label for rule in rules for label in rule.labels}
+    labels = {label for i in result.findings for label in rules[i].labels}
     attached: dict[str, list[str]] = {}
-    for rule in rules:
-        for obligation in rule.obligations:
-            attached.setdefault(obligation, []).append(rule.id)
-    if any(item["required"] for item in missing):
-        tier = max(tier, policy.evidence.if_missing_tier)
+    for i in result.findings:
+        for obligation in rules[i].obligations:
+            attached.setdefault(obligation, []).append(rules[i].id)
+    if result.floor:
         labels.update(policy.evidence.if_missing_labels)
         for obligation in policy.evidence.if_missing_obligations:
             attached.setdefault(obligation, []).append("evidence.if_missing")
 
-    reasons = [explain.reason(rule, policy, values) for rule in rules]
+    three_valued = schema >= 2
+    reasons = [explain.reason(rules[i], policy, values, three_valued=three_valued) for i in evaluation.fired]
     reasons.sort(key=lambda r: (-Tier(r["tier"]).rank, r["rule"]))
     model = {"name": candidate.model.name, "developer": candidate.model.developer}
     if candidate.model.version:
         model["version"] = candidate.model.version
 
     document: dict[str, Any] = {
-        "schema_version": DECISION_SCHEMA_VERSION,
+        "schema_version": schema,
         "candidate_digest": candidate.digest,
         "model": model,
         "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
@@ -95,18 +111,25 @@ def _decide_one(candidate: Candidate, policy: Policy, as_of: dt.date, evaluator:
         "nearest_thresholds": explain.nearest_thresholds(compiled, values, tier),
         "interval_resolutions": explain.interval_resolutions(compiled, features),
     }
+    if three_valued:
+        waiting = [explain.not_ruled_out(rules[i], policy, features, compiled.domains) for i in result.not_ruled_out]
+        waiting.sort(key=lambda r: (-Tier(r["tier"]).rank, r["rule"]))
+        document["not_ruled_out"] = waiting
+        document["tier_on_evidence"] = result.tier_on_evidence.value
     note = _in_force_note(policy, as_of)
     if note is not None:
         document["in_force_note"] = note
     if tier is Tier.STAGED and policy.plan:
         document["plan"] = compiled.plan_document()
     if features.adjustment is not None and compiled.reads("effective_flop"):
-        document["compute_adjustment"] = {
-            key: explain.num(value) if isinstance(value, float) else value for key, value in features.adjustment.items()
-        }
+        document["compute_adjustment"] = _adjustment(features.adjustment, three_valued)
     if features.evidence:
         document["evidence"] = features.evidence
-    decision = Decision.from_document(document)
+    if three_valued and features.suites:
+        document["suites"] = [
+            {"id": suite.id, "version": suite.version, "digest": suite.digest} for suite in features.suites
+        ]
+    decision = Decision.from_document(document, suites=features.suites)
     get_logger("governance.decision").info(
         "decision",
         candidate=candidate.model.name,
@@ -115,21 +138,44 @@ def _decide_one(candidate: Candidate, policy: Policy, as_of: dt.date, evaluator:
         policy_digest=policy.digest,
         as_of=document["as_of"],
         tier=tier.value,
-        rules=[r.id for r in rules],
+        rules=[rules[i].id for i in evaluation.fired],
+        not_ruled_out=[rules[i].id for i in result.not_ruled_out],
         evaluator=evaluator,
     )
     return decision
 
 
+def _adjustment(adjustment: dict[str, float | str], three_valued: bool) -> dict[str, Any]:
+    out = {key: explain.num(value) if isinstance(value, float) else value for key, value in adjustment.items()}
+    if not three_valued:
+        # Schema 1 wrote the factor only; it never held a factor beyond a double (such decisions failed).
+        if "factor" not in out:
+            raise EngineError("this decision cannot be written in decision schema 1: its efficiency factor overflows")
+        del out["doublings"]
+    return out
+
+
 @overload
 def decide(
-    candidate: Candidate, policy: Policy, *, as_of: dt.date | None = ..., evaluator: Evaluator = ...
+    candidate: Candidate,
+    policy: Policy,
+    *,
+    as_of: dt.date | None = ...,
+    suites: Suites = ...,
+    evaluator: Evaluator = ...,
+    schema: int = ...,
 ) -> Decision: ...
 
 
 @overload
 def decide(
-    candidate: Candidate, policy: Sequence[Policy], *, as_of: dt.date | None = ..., evaluator: Evaluator = ...
+    candidate: Candidate,
+    policy: Sequence[Policy],
+    *,
+    as_of: dt.date | None = ...,
+    suites: Suites = ...,
+    evaluator: Evaluator = ...,
+    schema: int = ...,
 ) -> list[Decision]: ...
 
 
@@ -138,7 +184,9 @@ def decide(
     policy: Policy | Sequence[Policy],
     *,
     as_of: dt.date | None = None,
+    suites: Suites = "shipped",
     evaluator: Evaluator = "durable_rules",
+    schema: int = DECISION_SCHEMA_VERSION,
 ) -> Decision | list[Decision]:
     """Decide the release tier of ``candidate`` under one policy, or under each of several.
 
@@ -147,15 +195,34 @@ def decide(
         policy: one policy, or a sequence of them (then one decision per policy, in order).
         as_of: the date the decision is made for; today (UTC) when omitted. It selects whether the
             policy is in force and ages efficiency-adjusted compute thresholds.
+        suites: the evaluation suites in force, which give the candidate's evaluation results their
+            meaning: a :class:`~governance.evidence.suites.SuiteCatalogue` or an iterable of suites, or
+            ``"shipped"`` (the default) for the engine's own ``evaluations`` catalogue, read only when
+            the candidate has evaluation results. The decision records the digest of each suite it used.
         evaluator: ``durable_rules`` (the default) or ``python``; both give the same document.
+        schema: the decision schema to write: 2 (the default), or 1 to reproduce a decision recorded
+            under schema 1, whose rules that were only not ruled out counted as fired.
 
     Returns:
         A :class:`Decision`, or a list of them when several policies were given.
     """
     if evaluator not in ("durable_rules", "python"):
         raise InputError(f"unknown evaluator {evaluator!r}; expected one of {', '.join(evaluator_names())}")
+    if schema not in SUPPORTED_DECISION_SCHEMAS:
+        raise InputError(f"unknown decision schema {schema!r}; this engine writes {SUPPORTED_DECISION_SCHEMAS}")
     day = as_of or dt.datetime.now(dt.UTC).date()
+    catalogue = _catalogue(suites, candidate)
     if isinstance(policy, Policy):
-        return _decide_one(candidate, policy, day, evaluator)
+        return _decide_one(candidate, policy, day, evaluator, catalogue, schema)
     policies: Iterable[Policy] = policy
-    return [_decide_one(candidate, p, day, evaluator) for p in policies]
+    return [_decide_one(candidate, p, day, evaluator, catalogue, schema) for p in policies]
+
+
+def _catalogue(suites: Suites, candidate: Candidate) -> SuiteCatalogue | None:
+    if isinstance(suites, SuiteCatalogue):
+        return suites
+    if isinstance(suites, str):
+        if suites != "shipped":
+            raise InputError(f"suites must be a SuiteCatalogue, suites, or 'shipped'; got {suites!r}")
+        return shipped_suites() if candidate.evaluations else None
+    return SuiteCatalogue.of(suites)

@@ -14,16 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from governance.compiled import CompiledPolicy
-from governance.features import FeatureVector, feature_info
+from governance.features import FeatureVector, feature_info, scale_by_power_of_two
 from governance.policy import Atom, Condition, Policy, Rule
 from governance.tiers import Tier
 
 __all__ = [
+    "UNBOUNDED",
+    "difference",
     "interval_resolutions",
     "missing_evidence",
     "nearest_thresholds",
+    "not_ruled_out",
     "num",
     "obligations",
+    "ratio",
     "reason",
     "source_ref",
 ]
@@ -32,11 +36,27 @@ _COMPUTE = frozenset({"training_flop", "training_flop_total", "effective_flop"})
 _EXACT_INT = 2.0**53
 
 
+UNBOUNDED = "unbounded"
+"""Written where a margin, distance or ratio is too large for a double: the truth in words, never ``inf``."""
+
+
 def num(value: float) -> float | int:
     """``value`` as an int when it is integral and exactly representable, else unchanged."""
     if value.is_integer() and -_EXACT_INT < value < _EXACT_INT:
         return int(value)
     return value
+
+
+def difference(left: float, right: float) -> float | int | str:
+    """``left - right`` of two finite numbers, or ``"unbounded"`` when no double holds it."""
+    result = left - right
+    return num(result) if math.isfinite(result) else UNBOUNDED
+
+
+def ratio(numerator: float, denominator: float) -> float | int | str:
+    """``numerator / denominator`` (denominator > 0), or ``"unbounded"`` when no double holds it."""
+    result = numerator / denominator
+    return num(result) if math.isfinite(result) else UNBOUNDED
 
 
 def _compact(entry: dict[str, Any]) -> dict[str, Any]:
@@ -61,31 +81,35 @@ def _holds(op: str, value: float, threshold: float) -> bool:
     return value < threshold
 
 
-def _atoms(item: Atom | Condition, policy: Policy, values: Mapping[str, float], out: list[dict[str, Any]]) -> None:
+def _atoms(
+    item: Atom | Condition, policy: Policy, values: Mapping[str, float], out: list[dict[str, Any]], three_valued: bool
+) -> None:
     if isinstance(item, Condition):
         for sub in item.items:
-            _atoms(sub, policy, values, out)
+            _atoms(sub, policy, values, out, three_valued)
         return
     threshold = policy.threshold(item)
     value = values[item.feature]
-    result: dict[str, Any] = {
-        "feature": item.feature,
-        "op": item.op,
-        "threshold": num(threshold),
-        "holds": _holds(item.op, value, threshold),
-    }
+    result: dict[str, Any] = {"feature": item.feature, "op": item.op, "threshold": num(threshold)}
+    if math.isinf(value) and three_valued:
+        # Unknown: a lower bound is not ruled out (it would hold if the value were high enough), an
+        # upper bound does not hold (unknown is never read as below a threshold).
+        result["holds"] = False
+        result["unknown"] = True
+    else:
+        result["holds"] = _holds(item.op, value, threshold)
     if not math.isinf(value):
         result["value"] = num(value)
-        result["margin"] = num(value - threshold)
+        result["margin"] = difference(value, threshold) if three_valued else num(value - threshold)
         if item.feature in _COMPUTE and threshold > 0:
-            result["ratio"] = num(value / threshold)
+            result["ratio"] = ratio(value, threshold) if three_valued else num(value / threshold)
     out.append(result)
 
 
-def reason(rule: Rule, policy: Policy, values: Mapping[str, float]) -> dict[str, Any]:
-    """A fired rule with every atom as evaluated."""
+def reason(rule: Rule, policy: Policy, values: Mapping[str, float], *, three_valued: bool = True) -> dict[str, Any]:
+    """A fired rule with every atom as evaluated (``three_valued=False``: as decision schema 1 wrote it)."""
     atoms: list[dict[str, Any]] = []
-    _atoms(rule.when, policy, values, atoms)
+    _atoms(rule.when, policy, values, atoms, three_valued)
     return {
         "rule": rule.id,
         "tier": rule.tier.value,
@@ -95,6 +119,31 @@ def reason(rule: Rule, policy: Policy, values: Mapping[str, float]) -> dict[str,
         "obligations": sorted(rule.obligations),
         "atoms": atoms,
     }
+
+
+def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: tuple[str, ...]) -> dict[str, Any]:
+    """A rule that would fire if some unknown input were high enough: what it waits on, and what settles it."""
+    values = features.values
+    waiting: dict[str, None] = {}
+    for atom in rule.when.atoms():
+        if atom.is_lower_bound and math.isinf(values[atom.feature]):
+            waiting.setdefault(atom.feature, None)
+    settle = []
+    for feature in waiting:
+        info = feature_info(feature, domains)
+        settle.append(info.settled_by if info is not None else f"a known value of {feature}")
+    entry = reason(rule, policy, values)
+    entry["waiting_on"] = list(waiting)
+    entry["settle"] = "supply " + "; or ".join(settle) if settle else "no unknown input"
+    declared = rule.cannot_rule_out
+    entry["finding"] = declared is not None
+    if declared is not None:
+        entry["treated_as"] = {
+            "reading": declared.treat_as,
+            "source": source_ref(policy, declared.source),
+            "quote": declared.quote,
+        }
+    return entry
 
 
 def obligations(policy: Policy, attached: Mapping[str, list[str]]) -> list[dict[str, Any]]:
@@ -132,26 +181,32 @@ def missing_evidence(compiled: CompiledPolicy, features: FeatureVector) -> list[
 
 def interval_resolutions(compiled: CompiledPolicy, features: FeatureVector) -> list[dict[str, Any]]:
     """Thresholds that fall inside an input's interval, and the side the policy's stance put them on."""
-    factor = 1.0
+    doublings = 0.0
     if features.adjustment is not None:
-        factor = float(features.adjustment["factor"])
+        doublings = float(features.adjustment.get("doublings", 0.0))
     out: list[dict[str, Any]] = []
     for note in features.intervals:
         scales = (
-            {"training_flop": 1.0, "effective_flop": factor} if note.feature == "training_flop" else {note.feature: 1.0}
+            {"training_flop": 0.0, "effective_flop": doublings}
+            if note.feature == "training_flop"
+            else {note.feature: 0.0}
         )
-        for target, scale in scales.items():
-            lower = (note.lower or 0.0) * scale
-            upper = math.inf if note.upper is None else note.upper * scale
-            used = note.used * scale
+        for target, exponent in scales.items():
+
+            def scaled(value: float, exponent: float = exponent) -> float:
+                return scale_by_power_of_two(value, exponent)
+
+            lower = scaled(note.lower or 0.0)
+            upper = math.inf if note.upper is None else scaled(note.upper)
+            used = math.inf if math.isinf(note.used) else scaled(note.used)
             for threshold in compiled.thresholds.get(target, ()):
                 if lower < threshold <= upper:
                     entry = {
                         "feature": target,
                         "threshold": num(threshold),
-                        "lower": None if note.lower is None else num(note.lower * scale),
-                        "estimate": None if note.estimate is None else num(note.estimate * scale),
-                        "upper": None if note.upper is None else num(note.upper * scale),
+                        "lower": None if note.lower is None else num(scaled(note.lower)),
+                        "estimate": None if note.estimate is None else num(scaled(note.estimate)),
+                        "upper": None if note.upper is None else num(scaled(note.upper)),
                         "used": None if math.isinf(used) else num(used),
                         "stance": note.stance,
                         "resolved": "above" if used >= threshold else "below",
@@ -164,12 +219,12 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
     """For each known feature, the smallest raise of that feature alone that lifts the tier.
 
     Candidate thresholds are the lower-bound thresholds of rules above the current tier, tried in
-    ascending order with the plain-Python predicates of just those rules until one fires (the other
-    rules above the tier do not fire, and do not read the feature).
+    ascending order with the scalar evaluator on just those rules until one fires or is not ruled out
+    (the other rules above the tier neither, and do not read the feature).
     """
     out: list[dict[str, Any]] = []
     trial = dict(values)  # one scratch copy: each probe sets one feature and puts it back
-    predicates = compiled.predicates
+    rules = compiled.scalar
     for feature, (steps, candidates) in compiled.raising_thresholds(tier).items():
         value = values[feature]
         if math.isinf(value):
@@ -179,7 +234,7 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
             if probe <= value:
                 continue
             trial[feature] = probe
-            fired = [i for i in candidates if predicates[i](trial)]
+            fired = [i for i in candidates if rules[i](trial)]
             trial[feature] = value
             if fired:
                 raised = compiled.tier_of(fired)
@@ -190,11 +245,11 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
                     "op": ">" if strict else ">=",
                     "raises_to": raised.value,
                     "rules": sorted(compiled.policy.rules[i].id for i in fired),
-                    "distance": num(threshold - value),
+                    "distance": difference(threshold, value),
                 }
                 info = feature_info(feature, compiled.domains)
                 if info is not None and info.kind == "compute" and value > 0:
-                    entry["ratio"] = num(threshold / value)
+                    entry["ratio"] = ratio(threshold, value)
                 out.append(entry)
                 break
     return out

@@ -33,13 +33,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from governance.candidate import BUILTIN_DOMAINS, Candidate, FlopInterval, Release, ReleaseForm
 from governance.evidence.assess import assess_evidence, choose_capability
 from governance.evidence.openness import eu_foss_licence, release_openness
+from governance.evidence.suites import Suite, SuiteCatalogue, empty_suites
 from governance.policy import ComputeStance, Policy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -68,17 +77,20 @@ class FeatureInfo:
     high: float
     risk: bool
     """True for risk inputs: raising one must never lower the tier."""
+    settled_by: str = "a stated value"
+    """What a candidate supplies to make the feature known (shown for a rule that is not ruled out)."""
 
 
+_COMPUTE_SETTLES = "the training compute (a number of FLOP, or an interval with an upper bound)"
 _FIXED: dict[str, FeatureInfo] = {
     info.name: info
     for info in (
-        FeatureInfo("training_flop", "compute", "FLOP", 0.0, math.inf, True),
-        FeatureInfo("training_flop_total", "compute", "FLOP", 0.0, math.inf, True),
-        FeatureInfo("effective_flop", "compute", "FLOP", 0.0, math.inf, True),
+        FeatureInfo("training_flop", "compute", "FLOP", 0.0, math.inf, True, _COMPUTE_SETTLES),
+        FeatureInfo("training_flop_total", "compute", "FLOP", 0.0, math.inf, True, _COMPUTE_SETTLES),
+        FeatureInfo("effective_flop", "compute", "FLOP", 0.0, math.inf, True, _COMPUTE_SETTLES),
         FeatureInfo("release.openness", "release", "ordinal", 0.0, 4.0, True),
-        FeatureInfo("developer.revenue_usd", "scope", "USD", 0.0, math.inf, False),
-        FeatureInfo("model.parameters", "scope", "parameters", 0.0, math.inf, False),
+        FeatureInfo("developer.revenue_usd", "scope", "USD", 0.0, math.inf, False, "the developer's annual revenue"),
+        FeatureInfo("model.parameters", "scope", "parameters", 0.0, math.inf, False, "the model's parameter count"),
         FeatureInfo("model.generative", "flag", "flag", 0.0, 1.0, False),
         FeatureInfo("model.bio_sequence", "flag", "flag", 0.0, 1.0, False),
         FeatureInfo("release.weights_public", "flag", "flag", 0.0, 1.0, False),
@@ -104,7 +116,8 @@ def feature_info(name: str, domains: tuple[str, ...] = BUILTIN_DOMAINS) -> Featu
     family, _, domain = name.partition(".")
     if domain in domains:
         if family == "capability":
-            return FeatureInfo(name, "capability", "score", 0.0, 1.0, True)
+            settles = f"evaluation results in {domain} (or a declared capability score for {domain})"
+            return FeatureInfo(name, "capability", "score", 0.0, 1.0, True, settles)
         if family == "evidence_gap":
             return FeatureInfo(name, "evidence", "flag", 0.0, 1.0, True)
     return None
@@ -135,6 +148,8 @@ class FeatureVector:
     evidence: dict[str, dict[str, object]] = field(default_factory=dict)
     """Per domain with evaluation results: which result sets the capability, and why; the results set
     aside, with reasons (empty when the candidate has no evaluations)."""
+    suites: tuple[Suite, ...] = ()
+    """The evaluation suites the candidate's results resolved to, by id: what the decision used."""
 
 
 def _resolve_flop(value: float | FlopInterval | None, stance: ComputeStance) -> tuple[float, IntervalNote | None]:
@@ -153,16 +168,90 @@ def months_between(start: dt.date, end: dt.date) -> float:
     return (end - start).days / DAYS_PER_MONTH
 
 
-def efficiency_factor(policy: Policy, day: dt.date) -> float:
-    """How many reference-date FLOP one FLOP spent on ``day`` is worth: ``2 ** (months / halving)``."""
+LARGEST = sys.float_info.max
+"""The largest finite double: a known quantity too large to represent saturates here, never at ``inf``."""
+
+
+def efficiency_exponent(policy: Policy, day: dt.date) -> float:
+    """``months / halving``: the power of two one FLOP spent on ``day`` is worth in reference-date FLOP.
+
+    Always finite: dates lie between years 1 and 9999, and the policy schema bounds the halving time.
+    """
     params = policy.parameters
     if params.reference_date is None or params.halving_months is None:
-        return 1.0
-    return float(2.0 ** (months_between(params.reference_date, day) / params.halving_months))
+        return 0.0
+    return months_between(params.reference_date, day) / params.halving_months
 
 
-def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> FeatureVector:
-    """Derive every catalogue feature of ``candidate`` under ``policy`` on ``as_of``."""
+def efficiency_factor(policy: Policy, day: dt.date) -> float | None:
+    """``2 ** exponent`` (see :func:`efficiency_exponent`), or None when it is too large for a double."""
+    return _power_of_two(efficiency_exponent(policy, day))
+
+
+def _power_of_two(exponent: float) -> float | None:
+    try:
+        return float(2.0**exponent)
+    except OverflowError:
+        return None
+
+
+def scale_by_power_of_two(value: float, exponent: float) -> float:
+    """``value * 2 ** exponent`` for a known, non-negative ``value``, saturating at :data:`LARGEST`.
+
+    Never ``inf`` or ``NaN`` (an unknown value is the caller's to handle); a result too small for a
+    double is 0. Within range it is exactly ``value * 2.0 ** exponent``.
+    """
+    factor = _power_of_two(exponent)
+    if factor is None:
+        return LARGEST if value > 0 else 0.0
+    return min(value * factor, LARGEST)
+
+
+def saturating_sum(left: float, right: float) -> float:
+    """``left + right`` for known values, saturating at :data:`LARGEST`."""
+    return min(left + right, LARGEST)
+
+
+# Column forms of the same arithmetic, for the column evaluator (numpy arrays, unknown as inf). They
+# give the same doubles as the scalar forms above, element by element.
+
+
+def factor_column(policy: Policy, days: Sequence[dt.date]) -> FloatArray:
+    """:func:`efficiency_factor` of each day, ``inf`` where no double holds it."""
+    import numpy as np
+
+    factors = [efficiency_factor(policy, day) for day in days]
+    return np.array([math.inf if f is None else f for f in factors], dtype=np.float64)
+
+
+def scale_column(values: FloatArray, factors: FloatArray) -> FloatArray:
+    """:func:`scale_by_power_of_two` over a column (factors from :func:`factor_column`); unknown stays unknown."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = np.minimum(values * factors, LARGEST)
+    out: FloatArray = np.where(np.isinf(values), np.inf, np.where(values == 0.0, 0.0, scaled))
+    return out
+
+
+def saturating_sum_column(values: FloatArray, extra: FloatArray) -> FloatArray:
+    """:func:`saturating_sum` over a column: unknown stays unknown, a known sum saturates at :data:`LARGEST`."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        total = np.minimum(values + extra, LARGEST)
+    out: FloatArray = np.where(np.isinf(values), np.inf, total)
+    return out
+
+
+def extract_features(
+    candidate: Candidate, policy: Policy, as_of: dt.date, suites: SuiteCatalogue | None = None
+) -> FeatureVector:
+    """Derive every catalogue feature of ``candidate`` under ``policy`` on ``as_of``.
+
+    ``suites`` are the evaluation suites in force (none when omitted: every evaluation result is then
+    set aside as of an unknown suite). Nothing is read from disk.
+    """
     stance = policy.parameters.compute_stance
     values: dict[str, float] = {}
     missing: dict[str, str] = {}
@@ -177,30 +266,49 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
             if candidate.compute.training_flop is None
             else "training compute has no upper bound; read as above every threshold"
         )
+    known = not math.isinf(flop)
     values["training_flop"] = flop
-    values["training_flop_total"] = flop + (candidate.compute.fine_tuning_flop or 0.0)
+    values["training_flop_total"] = (
+        saturating_sum(flop, candidate.compute.fine_tuning_flop or 0.0) if known else UNKNOWN
+    )
 
     adjustment: dict[str, float | str] | None = None
     params = policy.parameters
     if params.reference_date is not None and params.halving_months is not None:
         day = candidate.compute.training_end or as_of
-        factor = efficiency_factor(policy, day)
-        values["effective_flop"] = flop * factor
+        exponent = efficiency_exponent(policy, day)
+        values["effective_flop"] = scale_by_power_of_two(flop, exponent) if known else UNKNOWN
         adjustment = {
             "reference_date": params.reference_date.isoformat(),
             "date": day.isoformat(),
             "date_basis": "training_end" if candidate.compute.training_end else "as_of",
             "halving_months": params.halving_months,
-            "factor": factor,
+            "doublings": exponent,
         }
+        factor = efficiency_factor(policy, day)
+        if factor is not None and factor != 0.0:
+            adjustment["factor"] = factor
+        else:
+            adjustment["factor_note"] = f"2^{exponent:.6g} is beyond the range of a double"
     else:
         values["effective_flop"] = flop
 
     domains = policy_domains(policy)
     release = release_features(candidate.release)
     assessed = assess_evidence(
-        candidate, policy.evidence, domains, as_of, weights_public=release["release.weights_public"] == 1.0
+        candidate,
+        policy.evidence,
+        domains,
+        as_of,
+        weights_public=release["release.weights_public"] == 1.0,
+        suites=suites or empty_suites(),
     )
+    used = {
+        result.suite.digest: result.suite
+        for domain in assessed.values()
+        for result in domain.results
+        if result.suite is not None
+    }
     evidence: dict[str, dict[str, object]] = {}
     for domain in domains:
         score, record, why = choose_capability(candidate.capability(domain), assessed.get(domain))
@@ -233,7 +341,8 @@ def extract_features(candidate: Candidate, policy: Policy, as_of: dt.date) -> Fe
     values["model.generative"] = 1.0 if generative or not candidate.model.modalities else 0.0
     values["model.bio_sequence"] = 1.0 if candidate.model.trained_primarily_on_biological_sequences else 0.0
     values.update(release)
-    return FeatureVector(values, missing, intervals, adjustment, evidence)
+    suites_used = tuple(sorted(used.values(), key=lambda suite: suite.id))
+    return FeatureVector(values, missing, intervals, adjustment, evidence, suites_used)
 
 
 _ARCHITECTURE = {"architecture", "model_architecture", "inference_code", "training_code", "code"}

@@ -48,6 +48,8 @@ Operator = Literal[">=", ">", "<=", "<"]
 """Atom operators. Lower bounds (``>=``, ``>``) keep a rule monotone; upper bounds are for label-only rules."""
 
 LOWER_BOUNDS: frozenset[str] = frozenset({">=", ">"})
+MIN_HALVING_MONTHS = 1.0
+MAX_HALVING_MONTHS = 1200.0
 
 
 class _Spec(BaseModel):
@@ -242,10 +244,14 @@ class PolicyParameters(_Spec):
     """Named values the rules read, and how compute is interpreted."""
 
     compute_stance: ComputeStance = ComputeStance.CONSERVATIVE
-    reference_date: dt.date | None = None
-    """Date at which efficiency-adjusted (effective) compute equals raw compute."""
-    halving_months: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    """Months in which the compute needed for the same capability halves (Ho et al. 2024: ~8)."""
+    reference_date: Annotated[dt.date, Field(ge=dt.date(1950, 1, 1), le=dt.date(2199, 12, 31))] | None = None
+    """Date at which efficiency-adjusted (effective) compute equals raw compute (1950 to 2199)."""
+    halving_months: (
+        Annotated[float, Field(ge=MIN_HALVING_MONTHS, le=MAX_HALVING_MONTHS, allow_inf_nan=False)] | None
+    ) = None
+    """Months in which the compute needed for the same capability halves (Ho et al. 2024: ~8; 95% CI
+    5 to 14). Refused outside 1 to 1,200 months: a shorter halving time is not a trend but an error, and
+    a longer one is no adjustment at all."""
     thresholds: dict[Identifier, Finite] = Field(default_factory=dict)
     """Named thresholds rules may reference with ``param``; sweeps vary these."""
 

@@ -12,10 +12,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from governance.compiled import CompiledPolicy, Evaluation, Node, Test, resolve_condition
 from governance.exceptions import PolicyError
 from governance.policy import Atom, Condition, Policy
 
-__all__ = ["MAX_BOXES", "Box", "Interval", "condition_boxes"]
+__all__ = ["MAX_BOXES", "Box", "Interval", "RegionEvaluator", "condition_boxes", "node_boxes"]
 
 MAX_BOXES = 4096
 
@@ -92,16 +93,32 @@ def _intersect_boxes(a: Box, b: Box) -> dict[str, Interval] | None:
 
 
 def condition_boxes(condition: Atom | Condition, policy: Policy) -> list[dict[str, Interval]]:
-    """The condition as a union of non-empty boxes (its disjunctive normal form).
+    """The condition as a union of non-empty boxes (its disjunctive normal form), unknown as +inf.
 
     Raises:
         PolicyError: when the normal form would exceed :data:`MAX_BOXES` boxes (never truncated).
     """
-    if isinstance(condition, Atom):
-        return [{condition.feature: Interval.from_atom(condition.op, policy.threshold(condition))}]
-    parts = [condition_boxes(item, policy) for item in condition.items]
-    if condition.kind == "any":
-        return _bounded([box for part in parts for box in part], policy)
+    return node_boxes(resolve_condition(condition, policy), policy.ref)
+
+
+def node_boxes(item: Test | Node, where: str, *, definite: bool = False) -> list[dict[str, Interval]]:
+    """A compiled condition as a union of boxes on axes where an unknown value is the point +inf.
+
+    With ``definite``, a lower-bound test excludes +inf: the boxes hold the points where the condition
+    holds on known values (the rule fires); without it they also hold the points where it is only
+    not ruled out.
+
+    Raises:
+        PolicyError: when the normal form would exceed :data:`MAX_BOXES` boxes (never truncated).
+    """
+    if isinstance(item, Test):
+        interval = Interval.from_atom(item.op, item.threshold)
+        if definite and item.lower_bound:
+            interval = Interval(interval.low, interval.low_closed, math.inf, False)
+        return [{item.feature: interval}]
+    parts = [node_boxes(sub, where, definite=definite) for sub in item.items]
+    if item.kind == "any":
+        return _bounded([box for part in parts for box in part], where)
     result: list[dict[str, Interval]] = [{}]
     for part in parts:
         combined: list[dict[str, Interval]] = []
@@ -110,14 +127,45 @@ def condition_boxes(condition: Atom | Condition, policy: Policy) -> list[dict[st
                 merged = _intersect_boxes(left, right)
                 if merged is not None:
                     combined.append(merged)
-        result = _bounded(combined, policy)
+        result = _bounded(combined, where)
     return result
 
 
-def _bounded(boxes: list[dict[str, Interval]], policy: Policy) -> list[dict[str, Interval]]:
+class RegionEvaluator:
+    """The region evaluator: each rule of a compiled policy as two unions of boxes.
+
+    A point (feature values, unknown as +inf) fires a rule when it lies in one of the rule's definite
+    boxes, and leaves it not ruled out when it lies only in one of its possible boxes. Generated from
+    the same compiled form as the other evaluators; policy comparison and the static checks reason
+    with the same boxes.
+    """
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        where = compiled.policy.ref
+        self.compiled = compiled
+        self.possible = tuple(node_boxes(condition, where) for condition in compiled.conditions)
+        self.definite = tuple(node_boxes(condition, where, definite=True) for condition in compiled.conditions)
+
+    def evaluate(self, values: Mapping[str, float]) -> Evaluation:
+        """Which rules fire and which are not ruled out at the point ``values``."""
+        fired: list[int] = []
+        open_: list[int] = []
+        for index, (possible, definite) in enumerate(zip(self.possible, self.definite, strict=True)):
+            if any(_inside(box, values) for box in definite):
+                fired.append(index)
+            elif any(_inside(box, values) for box in possible):
+                open_.append(index)
+        return Evaluation(tuple(fired), tuple(open_))
+
+
+def _inside(box: Box, values: Mapping[str, float]) -> bool:
+    return all(interval.contains(Interval(values[f], True, values[f], True)) for f, interval in box.items())
+
+
+def _bounded(boxes: list[dict[str, Interval]], where: str) -> list[dict[str, Interval]]:
     if len(boxes) > MAX_BOXES:
         raise PolicyError(
-            f"{policy.ref}: a rule condition expands to more than {MAX_BOXES} boxes; "
+            f"{where}: a rule condition expands to more than {MAX_BOXES} boxes; "
             "split it into several rules so it can be analysed"
         )
     return boxes

@@ -121,3 +121,110 @@ json_values = st.recursive(
 )
 """Arbitrary JSON values, weighted towards numbers Python and ECMAScript write differently and
 strings that look like such numbers."""
+
+
+# -- the whole schema ---------------------------------------------------------------------------------
+# The strategies above stay near the thresholds; these reach every edge the candidate schema admits:
+# FLOP from the smallest positive double to the largest, intervals with one unknown end, dates from
+# year 1 to 9999, every release form and elicitation, evaluation results of real and unknown suites.
+
+_EXTREME_FLOP = [5e-324, 2.2250738585072014e-308, 1e-300, 1.0, 1e300, 1.7976931348623157e308]
+
+
+def any_flops() -> st.SearchStrategy[float]:
+    """Any positive finite FLOP the schema accepts, weighted towards the extremes and the thresholds."""
+    return st.one_of(
+        flops(),
+        st.sampled_from(_EXTREME_FLOP),
+        st.floats(min_value=5e-324, max_value=1.7976931348623157e308, allow_nan=False, allow_infinity=False),
+    )
+
+
+def any_dates() -> st.SearchStrategy[Any]:
+    """Any date from year 1 to 9999, often one of its ends."""
+    import datetime as dt
+
+    return st.one_of(st.dates(), st.sampled_from([dt.date.min, dt.date.max, dt.date(1970, 1, 1)]))
+
+
+@st.composite
+def _any_intervals(draw: st.DrawFn) -> dict[str, float]:
+    points = sorted(draw(st.lists(any_flops(), min_size=1, max_size=3)))
+    keys = draw(
+        st.sampled_from(
+            [("estimate",), ("lower",), ("upper",), ("lower", "estimate"), ("estimate", "upper"), ("lower", "upper")]
+            + [("lower", "estimate", "upper")]
+        )
+    )
+    chosen = (points * 3)[: len(keys)]
+    return dict(zip(keys, sorted(chosen), strict=True))
+
+
+@st.composite
+def _evaluation(draw: st.DrawFn) -> dict[str, Any]:
+    from governance.candidate import Elicitation
+
+    benchmark, domain = draw(
+        st.sampled_from(
+            [("wmdp-bio", "bio"), ("wmdp-chem", "chem"), ("wmdp-cyber", "cyber"), ("cybench", "cyber")]
+            + [("re-bench", "ai_rnd"), ("no-such-suite", "bio"), ("wmdp-bio", "cyber")]
+        )
+    )
+    result: dict[str, Any] = {
+        "benchmark": benchmark,
+        "domain": domain,
+        "score": draw(st.one_of(st.floats(0.0, 1.0), st.floats(-1e300, 1e300))),
+        "elicitation": draw(st.sampled_from([e.value for e in Elicitation])),
+    }
+    if draw(st.booleans()):
+        result["stderr"] = draw(st.one_of(st.floats(0.0, 0.5), st.floats(0.0, 1e300)))
+    if draw(st.booleans()):
+        result["samples"] = draw(st.integers(1, 2**53 - 1))
+    if draw(st.booleans()):
+        result["date"] = draw(any_dates())
+    if draw(st.booleans()):
+        result["status"] = "partial"
+    return result
+
+
+@st.composite
+def any_candidate_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid candidate document from anywhere in the schema."""
+    compute: dict[str, Any] = {"training_flop": draw(st.one_of(st.none(), any_flops(), _any_intervals()))}
+    if draw(st.booleans()):
+        compute["fine_tuning_flop"] = draw(st.one_of(st.just(0.0), any_flops()))
+    if draw(st.booleans()):
+        compute["training_end"] = draw(any_dates())
+    capabilities: dict[str, Any] = {}
+    for domain in draw(st.lists(st.sampled_from(BUILTIN_DOMAINS), unique=True)):
+        score = draw(scores())
+        capabilities[domain] = {"score": score, "upper": draw(st.floats(score, 1.0))} if draw(st.booleans()) else score
+    model: dict[str, Any] = {"name": "M", "developer": "Lab"}
+    if draw(st.booleans()):
+        model["parameters"] = draw(any_flops())
+    if draw(st.booleans()):
+        modalities = ["text", "audio", "image", "video", "code", "biological_sequence", "other"]
+        model["modalities"] = draw(st.lists(st.sampled_from(modalities), unique=True))
+    document: dict[str, Any] = {
+        "model": model,
+        "compute": compute,
+        "capabilities": capabilities,
+        "evaluations": draw(st.lists(_evaluation(), max_size=3)),
+        "release": {
+            "form": draw(st.sampled_from(FORMS)),
+            "license": draw(st.sampled_from([None, "Apache-2.0", "MIT", "CC-BY-4.0", "LicenseRef-Proprietary"])),
+            "components": draw(
+                st.lists(st.sampled_from(["weights", "architecture", "model_card", "code", "datasets"]), unique=True)
+            ),
+            "jurisdictions": draw(st.lists(st.sampled_from(["EU", "US", "US-CA", "US-NY"]), unique=True)),
+        },
+    }
+    if draw(st.booleans()):
+        revenue = draw(st.one_of(st.none(), st.floats(0, 1.7976931348623157e308)))
+        document["developer"] = {"name": "Lab", "annual_revenue_usd": revenue}
+    return document
+
+
+def any_candidates() -> st.SearchStrategy[Candidate]:
+    """Valid candidates from anywhere in the schema."""
+    return any_candidate_documents().map(Candidate.model_validate)

@@ -158,7 +158,7 @@ def _print_comparison(comparison: Comparison, limit: int) -> None:
     _print_loading(population)
 
     table = Table(title="tiers per policy", title_justify="left")
-    for column in ("policy", "in force", "open", "staged", "restricted", "labels"):
+    for column in ("policy", "in force", "open", "staged", "restricted", "on missing evidence", "labels"):
         table.add_column(column)
     for outcome in comparison.outcomes:
         counts = outcome.tier_counts()
@@ -169,6 +169,7 @@ def _print_comparison(comparison: Comparison, limit: int) -> None:
             str(counts["open"]),
             str(counts["staged"]),
             str(counts["restricted"]),
+            str(outcome.basis_counts()["on_missing_evidence"]),
             labels,
         )
     console.print(table)
@@ -243,7 +244,12 @@ def _write_csv(comparison: Comparison, reporter: RichReporter) -> None:
     header = ["name", "line", "organization", "training_flop", "training_flop_lower", "training_flop_upper", "release"]
     header += ["openness", "license"]
     for outcome in comparison.outcomes:
-        header += [f"{outcome.ref} tier", f"{outcome.ref} labels", f"{outcome.ref} decided_by"]
+        header += [
+            f"{outcome.ref} tier",
+            f"{outcome.ref} labels",
+            f"{outcome.ref} decided_by",
+            f"{outcome.ref} basis",
+        ]
     writer.writerow(header + extra)
     reporter.start("writing rows", len(population))
     for index in range(len(population)):
@@ -266,6 +272,7 @@ def _write_csv(comparison: Comparison, reporter: RichReporter) -> None:
                 outcome.tier(index).value,
                 ";".join(outcome.labels_of(index)),
                 outcome.decided_by(index) or "",
+                outcome.basis(index),
             ]
         writer.writerow(values + [row["extra"][k] for k in extra])
     reporter.finish()

@@ -28,22 +28,28 @@ def tier_text(tier: Tier) -> Text:
     return Text(tier.value, style=_TIER_STYLE[tier])
 
 
-def format_number(value: float | None) -> str:
+def format_number(value: float | str | None) -> str:
     """A compact form: scientific for large or tiny magnitudes, up to 4 significant digits otherwise."""
     if value is None:
         return "unknown"
+    if isinstance(value, str):
+        return value  # "unbounded": too large for a number, said in words
     if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
         return f"{value:.3g}"
     return f"{value:.4g}"
+
+
+def _times(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.3g}x"
 
 
 def _atom(atom: AtomResult) -> str:
     value = format_number(atom.value)
     text = f"{atom.feature} {atom.op} {format_number(atom.threshold)} (value {value}"
     if atom.ratio is not None:
-        text += f", {atom.ratio:.3g}x"
+        text += f", {_times(atom.ratio)}"
     elif atom.margin is not None:
-        text += f", margin {atom.margin:+.3g}"
+        text += ", margin " + (atom.margin if isinstance(atom.margin, str) else f"{atom.margin:+.3g}")
     return text + (")" if atom.holds else ", not met)")
 
 
@@ -69,8 +75,29 @@ def render_decision(decision: Decision, console: Console) -> None:
             source = reason.source.title + (f", {reason.source.section}" if reason.source.section else "")
             reasons.add_row(reason.rule, tier_text(reason.tier), atoms, source)
         parts.append(reasons)
-    else:
+    elif not decision.not_ruled_out:
         parts.append(Text("no rule fired: every input the policy reads is below its thresholds"))
+
+    if decision.not_ruled_out:
+        waiting = section_table(
+            "not ruled out: supply evidence to settle (the tier stays raised until then)",
+            "rule",
+            "tier",
+            "waiting on",
+            "settle with",
+        )
+        for pending in decision.not_ruled_out:
+            rule = pending.rule + (" (treated as crossed)" if pending.finding else "")
+            waiting.add_row(rule, tier_text(pending.tier), "\n".join(pending.waiting_on), pending.settle)
+        parts.append(waiting)
+        if decision.tier_on_evidence is not None and decision.tier > decision.tier_on_evidence:
+            parts.append(
+                Text(
+                    f"this tier rests on missing evidence: the evidence given alone gives "
+                    f"{decision.tier_on_evidence.value}",
+                    style="magenta",
+                )
+            )
 
     if decision.obligations:
         duties = section_table("obligations", "id", "what", "due")
@@ -118,7 +145,7 @@ def render_decision(decision: Decision, console: Console) -> None:
             "would give",
         )
         for nearest in decision.nearest_thresholds:
-            distance = f"{nearest.ratio:.3g}x" if nearest.ratio is not None else f"+{format_number(nearest.distance)}"
+            distance = _times(nearest.ratio) if nearest.ratio is not None else f"+{format_number(nearest.distance)}"
             near.add_row(
                 nearest.feature,
                 format_number(nearest.value),

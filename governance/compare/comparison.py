@@ -62,11 +62,26 @@ class PolicyOutcome:
     tiers: TierArray
     """Tier rank per row: 0 open, 1 staged, 2 restricted."""
     fired: BoolArray
-    """``fired[i, j]``: rule ``i`` fired for row ``j``."""
+    """``fired[i, j]``: rule ``i`` fired (held on known values) for row ``j``."""
     floor: BoolArray
     """True where a required risk domain has no evidence (the policy's missing-evidence floor applies)."""
     decider: npt.NDArray[np.int16]
     """Index of the deciding rule; -1 when no rule fired, -2 when the evidence floor set the tier."""
+    not_ruled_out: BoolArray
+    """``not_ruled_out[i, j]``: rule ``i`` would fire for row ``j`` only if an unknown input were high enough."""
+    tiers_on_evidence: TierArray
+    """Tier rank from fired rules alone: below ``tiers`` where the decision rests on missing evidence."""
+
+    @cached_property
+    def rests_on_missing_evidence(self) -> BoolArray:
+        """Rows whose tier was raised by missing evidence: a rule not ruled out, or the evidence floor."""
+        result: BoolArray = self.tiers > self.tiers_on_evidence
+        return result
+
+    def basis_counts(self) -> dict[str, int]:
+        """How many rows were decided on evidence, and how many rest on missing evidence."""
+        missing = int(self.rests_on_missing_evidence.sum())
+        return {"on_evidence": len(self.tiers) - missing, "on_missing_evidence": missing}
 
     @property
     def ref(self) -> str:
@@ -103,14 +118,19 @@ class PolicyOutcome:
 
     @cached_property
     def label_masks(self) -> dict[str, BoolArray]:
-        """Per label, the rows that carry it: a fired rule attaches it, or the evidence floor does."""
+        """Per label, the rows that carry it: a finding attaches it, or the evidence floor does.
+
+        A finding is a fired rule, or a rule not ruled out whose policy says "cannot rule out" means crossed.
+        """
         masks: dict[str, BoolArray] = {}
+        crossed = compile_policy(self.policy).crossed_when_not_ruled_out
         for index, rule in enumerate(self.policy.rules):
+            finding = self.fired[index] | self.not_ruled_out[index] if index in crossed else self.fired[index]
             for label in rule.labels:
                 if label in masks:
-                    masks[label] = masks[label] | self.fired[index]
+                    masks[label] = masks[label] | finding
                 else:
-                    masks[label] = self.fired[index].copy()
+                    masks[label] = finding.copy()
         labels = self.policy.evidence.if_missing_labels if self.policy.evidence.required_domains else ()
         for label in labels:
             masks[label] = masks[label] | self.floor if label in masks else self.floor.copy()
@@ -128,8 +148,19 @@ class PolicyOutcome:
         """Ids of the rules that fired for row ``index``, in policy order."""
         return [self.policy.rules[i].id for i in np.flatnonzero(self.fired[:, index])]
 
+    def not_ruled_out_rules(self, index: int) -> list[str]:
+        """Ids of the rules not ruled out for row ``index``, in policy order."""
+        return [self.policy.rules[i].id for i in np.flatnonzero(self.not_ruled_out[:, index])]
+
+    def basis(self, index: int) -> str:
+        """``evidence`` when the tier follows from what is known, else ``missing evidence``."""
+        return "missing evidence" if self.rests_on_missing_evidence[index] else "evidence"
+
     def decided_by(self, index: int) -> str | None:
-        """The deciding rule of row ``index``: a rule id, ``evidence.if_missing``, or None when nothing fired."""
+        """The deciding rule of row ``index``: a rule id, ``evidence.if_missing``, or None when nothing fired.
+
+        A fired rule at the tier decides before a rule that is only not ruled out.
+        """
         code = int(self.decider[index])
         if code == _FLOOR:
             return EVIDENCE_FLOOR
@@ -142,9 +173,15 @@ class PolicyOutcome:
         if not self.reads_compute:
             return "does not read training compute"
         fired = [self.policy.rules[i].id for i in self.compute_rules if self.fired[i, index]]
+        waiting = [self.policy.rules[i].id for i in self.compute_rules if self.not_ruled_out[i, index]]
+        parts = []
         if fired:
-            return "unknown compute read as above every compute threshold; fired " + ", ".join(fired)
-        return "unknown compute read as above every compute threshold; no compute rule fired (other conditions unmet)"
+            parts.append("fired " + ", ".join(fired))
+        if waiting:
+            parts.append("not ruled out " + ", ".join(waiting))
+        if parts:
+            return "unknown compute is never read as below a threshold; " + "; ".join(parts)
+        return "unknown compute is never read as below a threshold; no compute rule applies (other conditions unmet)"
 
 
 def evaluate_outcome(population: Population, policy: Policy, as_of: dt.date) -> PolicyOutcome:
@@ -153,19 +190,20 @@ def evaluate_outcome(population: Population, policy: Policy, as_of: dt.date) -> 
     arrays = population.feature_arrays(policy, as_of, vectorised.features)
     result = vectorised.evaluate(arrays)
     n = len(population)
-    floor = np.zeros(n, dtype=np.bool_)
-    for domain in policy.evidence.required_domains:
-        floor |= arrays[f"evidence_gap.{domain}"] >= 1.0
+    floor = result.floor
     decider = np.full(n, _NO_RULE, dtype=np.int16)
     order = sorted(range(len(policy.rules)), key=lambda i: (-policy.rules[i].tier.rank, policy.rules[i].id))
-    for index in order:
-        rule = policy.rules[index]
-        choose = result.fired[index] & (decider == _NO_RULE) & (result.tiers == rule.tier.rank)
-        decider[choose] = index
+    for outcomes in (result.fired, result.not_ruled_out):
+        for index in order:
+            rule = policy.rules[index]
+            choose = outcomes[index] & (decider == _NO_RULE) & (result.tiers == rule.tier.rank)
+            decider[choose] = index
     if policy.evidence.required_domains:
         floor_rank = policy.evidence.if_missing_tier.rank
         decider[(decider == _NO_RULE) & floor & (result.tiers == floor_rank) & (floor_rank > 0)] = _FLOOR
-    return PolicyOutcome(policy, as_of, result.tiers, result.fired, floor, decider)
+    return PolicyOutcome(
+        policy, as_of, result.tiers, result.fired, floor, decider, result.not_ruled_out, result.tiers_on_evidence
+    )
 
 
 def cohen_kappa(confusion: npt.NDArray[np.int64]) -> float | None:
@@ -256,7 +294,12 @@ class Comparison:
         row = self.population.row(index)
         row["compute_unknown"] = row["training_flop"] is None and row["training_flop_upper"] is None
         row["policies"] = {
-            o.ref: {"tier": o.tier(index).value, "labels": o.labels_of(index), "decided_by": o.decided_by(index)}
+            o.ref: {
+                "tier": o.tier(index).value,
+                "labels": o.labels_of(index),
+                "decided_by": o.decided_by(index),
+                "basis": o.basis(index),
+            }
             for o in self.outcomes
         }
         return row
@@ -286,6 +329,7 @@ class Comparison:
             "in_force": outcome.in_force,
             "reads_compute": outcome.reads_compute,
             "tiers": outcome.tier_counts(),
+            "basis": outcome.basis_counts(),
             "labels": outcome.label_counts(),
         }
 

@@ -38,7 +38,14 @@ from governance._yaml import pydantic_problems
 from governance.candidate import Candidate, Release, ReleaseForm
 from governance.compiled import compile_policy
 from governance.exceptions import InputError
-from governance.features import efficiency_factor, extract_features, policy_domains, release_features
+from governance.features import (
+    extract_features,
+    factor_column,
+    policy_domains,
+    release_features,
+    saturating_sum_column,
+    scale_column,
+)
 from governance.policy import ComputeStance, Policy
 from governance.vectorised import VectorisedPolicy
 
@@ -614,9 +621,7 @@ class Population:
             days = np.where(np.isnat(days), np.datetime64(as_of, "D"), days)
             unique, inverse = np.unique(days.astype(np.int64), return_inverse=True)
             epoch = dt.date(1970, 1, 1)
-            table = np.array(
-                [efficiency_factor(policy, epoch + dt.timedelta(days=int(d))) for d in unique], dtype=np.float64
-            )
+            table = factor_column(policy, [epoch + dt.timedelta(days=int(d)) for d in unique])
             out: FloatArray = table[inverse.reshape(-1)]
             return out
 
@@ -661,14 +666,16 @@ class Population:
         if name == "training_flop_total":
             return self._remember(
                 ("total", stance.value),
-                lambda: self._flop(stance) + np.where(np.isnan(self.fine_tuning_flop), 0.0, self.fine_tuning_flop),
+                lambda: saturating_sum_column(
+                    self._flop(stance), np.where(np.isnan(self.fine_tuning_flop), 0.0, self.fine_tuning_flop)
+                ),
             )
         if name == "effective_flop":
             if params.reference_date is None or params.halving_months is None:
                 return self._flop(stance)
             return self._remember(
                 ("effective", stance.value, params.reference_date, params.halving_months, as_of),
-                lambda: self._flop(stance) * self._factors(policy, as_of),
+                lambda: scale_column(self._flop(stance), self._factors(policy, as_of)),
             )
         if name == "release.openness":
             return self._remember(

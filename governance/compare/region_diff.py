@@ -30,6 +30,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import struct
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,7 +40,13 @@ from typing import Any
 from governance.candidate import Candidate, Release, ReleaseForm
 from governance.engine import decide
 from governance.exceptions import EngineError, PolicyError
-from governance.features import efficiency_factor, feature_info, policy_domains, release_features
+from governance.features import (
+    efficiency_exponent,
+    feature_info,
+    policy_domains,
+    release_features,
+    scale_by_power_of_two,
+)
 from governance.policy import Atom, Condition, Policy
 from governance.regions import Interval
 from governance.tiers import Tier
@@ -151,25 +159,43 @@ def _axis(feature: str, domains: tuple[str, ...]) -> Axis:
 # -- turning a policy into boxes on the common axes -----------------------------------------------
 
 
-def _effective_threshold(op: str, threshold: float, factor: float) -> Interval:
-    """The exact set of training-compute values whose product with ``factor`` satisfies ``op threshold``."""
+def _effective_threshold(op: str, threshold: float, exponent: float) -> Interval:
+    """The exact set of known training-compute values whose effective compute satisfies ``op threshold``.
+
+    Effective compute is :func:`~governance.features.scale_by_power_of_two` of training compute, the very
+    function the scalar evaluator uses; it is non-decreasing, so the boundary is found by bisection over
+    the ordered non-negative doubles (64 steps), whatever the factor, far dates included.
+    """
 
     def holds(x: float) -> bool:
-        y = x * factor
+        y = scale_by_power_of_two(x, exponent)
         return {">=": y >= threshold, ">": y > threshold, "<=": y <= threshold, "<": y < threshold}[op]
 
-    x = threshold / factor
+    def double(bits: int) -> float:
+        return float(struct.unpack("<d", struct.pack("<q", bits))[0])
+
+    largest = struct.unpack("<q", struct.pack("<d", sys.float_info.max))[0]
     if op in (">=", ">"):
-        while holds(x) and holds(math.nextafter(x, -math.inf)):
-            x = math.nextafter(x, -math.inf)
-        while not holds(x):
-            x = math.nextafter(x, math.inf)
-        return Interval(x, True, math.inf, True)
-    while holds(x) and holds(math.nextafter(x, math.inf)):
-        x = math.nextafter(x, math.inf)
-    while not holds(x):
-        x = math.nextafter(x, -math.inf)
-    return Interval(-math.inf, False, x, True)
+        if not holds(sys.float_info.max):
+            return Interval(math.inf, True, math.inf, True)  # only unknown compute reaches it
+        low, high = -1, largest  # invariant: holds(double(high)), not holds below low+1 .. (low is -1: none)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if holds(double(middle)):
+                high = middle
+            else:
+                low = middle
+        return Interval(double(high), True, math.inf, True)
+    if not holds(0.0):
+        return Interval(-math.inf, False, -math.inf, False)
+    low, high = 0, largest + 1  # invariant: holds(double(low)); high is past the last that holds
+    while high - low > 1:
+        middle = (low + high) // 2
+        if holds(double(middle)):
+            low = middle
+        else:
+            high = middle
+    return Interval(-math.inf, False, double(low), True)
 
 
 class _Space:
@@ -297,11 +323,11 @@ class _Space:
         threshold = policy.threshold(atom)
         feature = atom.feature
         if feature == "effective_flop":
-            factor = efficiency_factor(policy, day)
+            exponent = efficiency_exponent(policy, day)
             interval = (
                 Interval.from_atom(atom.op, threshold)
-                if factor == 1.0
-                else _effective_threshold(atom.op, threshold, factor)
+                if exponent == 0.0
+                else _effective_threshold(atom.op, threshold, exponent)
             )
             box = self.constrain({}, "training_flop", interval)
             return [] if box is None else [box]

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.candidate import Candidate, CapabilityScore, Elicitation, EvaluationResult
-from governance.evidence.suites import Suite, find_suite
+from governance.evidence.suites import Suite, SuiteCatalogue
 from governance.evidence.uncertainty import RawInterval, raw_interval
 from governance.policy import EvidenceRequirements
 
@@ -234,10 +234,11 @@ def assess_result(
     as_of: dt.date,
     *,
     weights_public: bool,
+    suites: SuiteCatalogue,
 ) -> AssessedResult:
     """Apply the evidence rules to one result (see the module docstring)."""
     checks = _Checks()
-    suite = find_suite(result.benchmark)
+    suite = suites.find(result.benchmark)
     if suite is None:
         checks.set_aside.append(f"benchmark {result.benchmark!r} is not a known evaluation suite")
         return AssessedResult(index, result, None, None, None, tuple(checks.set_aside))
@@ -307,6 +308,7 @@ def assess_evidence(
     as_of: dt.date,
     *,
     weights_public: bool,
+    suites: SuiteCatalogue,
 ) -> dict[str, DomainEvidence]:
     """Assess every evaluation result of ``candidate`` in the given domains.
 
@@ -316,6 +318,7 @@ def assess_evidence(
         domains: the domains the policy reads; results in other domains are ignored.
         as_of: the decision date (for staleness).
         weights_public: True when the release publishes the weights (the elicitation rule).
+        suites: the evaluation suites in force; a result whose benchmark is not among them is set aside.
 
     Returns:
         For each domain with at least one result, what the evidence shows. Empty when the candidate
@@ -329,7 +332,9 @@ def assess_evidence(
     for index, result in enumerate(candidate.evaluations):
         if result.domain not in wanted:
             continue
-        assessed = assess_result(index, result, candidate, settings, as_of, weights_public=weights_public)
+        assessed = assess_result(
+            index, result, candidate, settings, as_of, weights_public=weights_public, suites=suites
+        )
         by_domain.setdefault(result.domain, []).append(assessed)
     out: dict[str, DomainEvidence] = {}
     for domain in sorted(by_domain):

@@ -5,6 +5,8 @@ direction, number of items, chance level, published human or expert baselines, a
 normalisation that maps a raw score onto the normalised capability scale [0, 1] that policies read.
 Every number cites a source or is marked illustrative. Suites are found in the shipped
 ``evaluations`` folder (:func:`governance.loader.data_dir`), which works from a wheel too.
+``decide`` never looks them up on its own: it is given a :class:`SuiteCatalogue`, and its decision
+records the digest of every suite it used.
 
 A suite has a canonical document and digest (:meth:`Suite.document`, :attr:`Suite.digest`), as a
 policy has, so that a decision ledger can store the exact suite versions a decision used. Inside
@@ -41,10 +43,13 @@ __all__ = [
     "Baseline",
     "Normalisation",
     "Suite",
+    "SuiteCatalogue",
     "SuiteSource",
+    "empty_suites",
     "find_suite",
     "load_suite",
     "load_suites",
+    "shipped_suites",
     "suite_for_task",
     "use_suites",
 ]
@@ -240,29 +245,78 @@ def _root() -> Path:
     return data_dir("evaluations")
 
 
-_Catalogue = tuple[tuple[Suite, ...], dict[str, Suite]]
-_ACTIVE: ContextVar[_Catalogue | None] = ContextVar("governance_active_suites", default=None)
+class SuiteCatalogue:
+    """A set of evaluation suites in force, looked up by id or task name: an explicit input of ``decide``.
+
+    Build one with :meth:`of` (from suites in hand, e.g. those a ledger stored) or
+    :func:`shipped_suites` (the package's ``evaluations`` folder).
+    """
+
+    __slots__ = ("_names", "suites")
+
+    def __init__(self, suites: tuple[Suite, ...], names: dict[str, Suite]) -> None:
+        self.suites = suites
+        """The suites, sorted by id."""
+        self._names = names
+
+    @classmethod
+    def of(cls, suites: Iterable[Suite], where: str = "the suites given") -> SuiteCatalogue:
+        """Index ``suites``.
+
+        Raises:
+            EvidenceError: when two suites share an id or claim the same task name.
+        """
+        given = tuple(suites)
+        if not all(isinstance(suite, Suite) for suite in given):
+            raise EvidenceError("a suite catalogue takes Suite definitions")
+        ids = [suite.id for suite in given]
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise EvidenceError(f"{where} repeat suite id(s) {', '.join(twice)}; give one version of each")
+        ordered = tuple(sorted(given, key=lambda suite: suite.id))
+        names: dict[str, Suite] = {}
+        for suite in ordered:
+            for name in (suite.id, *suite.aliases):
+                key = name.lower()
+                if key in names and names[key].id != suite.id:
+                    raise EvidenceError(
+                        f"{where}: task name {name!r} is claimed by both {names[key].id} and {suite.id}"
+                    )
+                names[key] = suite
+        return cls(ordered, names)
+
+    def find(self, name: str) -> Suite | None:
+        """The suite whose id or alias is ``name`` (case-insensitive), or None."""
+        return self._names.get(name.strip().lower())
+
+    def __len__(self) -> int:
+        return len(self.suites)
+
+    def __repr__(self) -> str:
+        return f"SuiteCatalogue({', '.join(suite.ref for suite in self.suites)})"
+
+
+_EMPTY = SuiteCatalogue((), {})
+_ACTIVE: ContextVar[SuiteCatalogue | None] = ContextVar("governance_active_suites", default=None)
 """The suites :func:`use_suites` put in force in this context (None: read the folder)."""
 
 
-def _index(suites: Iterable[Suite], where: str) -> _Catalogue:
-    ordered = tuple(sorted(suites, key=lambda suite: suite.id))
-    names: dict[str, Suite] = {}
-    for suite in ordered:
-        for name in (suite.id, *suite.aliases):
-            key = name.lower()
-            if key in names and names[key].id != suite.id:
-                raise EvidenceError(f"{where}: task name {name!r} is claimed by both {names[key].id} and {suite.id}")
-            names[key] = suite
-    return ordered, names
-
-
 @cache
-def _catalogue(root: Path) -> _Catalogue:
-    return _index((load_suite(path) for path in sorted(root.glob(f"*/{SUITE_FILE}"))), str(root))
+def _catalogue(root: Path) -> SuiteCatalogue:
+    return SuiteCatalogue.of((load_suite(path) for path in sorted(root.glob(f"*/{SUITE_FILE}"))), str(root))
 
 
-def _current(root: Path | None) -> _Catalogue:
+def shipped_suites(root: Path | None = None) -> SuiteCatalogue:
+    """The suites in the ``evaluations`` folder (the package's, or ``root``), read once per process."""
+    return _catalogue(root or _root())
+
+
+def empty_suites() -> SuiteCatalogue:
+    """A catalogue with no suites: every evaluation result is set aside as of an unknown suite."""
+    return _EMPTY
+
+
+def _current(root: Path | None) -> SuiteCatalogue:
     active = _ACTIVE.get()
     if active is not None:
         return active
@@ -280,29 +334,22 @@ def use_suites(suites: Iterable[Suite]) -> Iterator[tuple[Suite, ...]]:
     Raises:
         EvidenceError: when two of the suites share an id, or claim the same task name.
     """
-    given = tuple(suites)
-    if not all(isinstance(suite, Suite) for suite in given):
-        raise EvidenceError("use_suites takes Suite definitions")
-    ids = [suite.id for suite in given]
-    if len(set(ids)) != len(ids):
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        raise EvidenceError(f"the suites given repeat suite id(s) {', '.join(twice)}; give one version of each")
-    catalogue = _index(given, "the suites given")
+    catalogue = SuiteCatalogue.of(suites)
     token = _ACTIVE.set(catalogue)
     try:
-        yield catalogue[0]
+        yield catalogue.suites
     finally:
         _ACTIVE.reset(token)
 
 
 def load_suites(root: Path | None = None) -> tuple[Suite, ...]:
     """Every shipped suite (or every suite in force under :func:`use_suites`), sorted by id."""
-    return _current(root)[0]
+    return _current(root).suites
 
 
 def find_suite(name: str, root: Path | None = None) -> Suite | None:
     """The suite whose id or alias is ``name`` (case-insensitive), or None."""
-    return _current(root)[1].get(name.strip().lower())
+    return _current(root).find(name)
 
 
 def suite_for_task(task: str, root: Path | None = None) -> Suite | None:

@@ -10,10 +10,11 @@ Because the candidate and decision columns already hold canonical JSON, those by
 they are: :func:`leaf_bytes` equals ``canonical_bytes`` of that object without re-encoding the
 documents, which is what lets verification run near the speed of SHA-256 itself.
 
-An entry also names the evaluation-suite versions its decision was made with (every suite the
-candidate's evaluation results resolve to, see :func:`suites_for_benchmarks`). They are stored beside
-the entry, not in its leaf: replay puts them in force, and reproducing the stored decision byte for
-byte is what shows they are the ones used.
+An entry also names the evaluation-suite versions its decision was made with: the ones the decision
+itself carries (``decide`` records each suite it used; ledgers from before decision schema 2 hold every
+suite the candidate's results resolved to, see :func:`suites_for_benchmarks`). They are stored beside
+the entry, not in its leaf: replay decides with exactly them, and reproducing the stored decision byte
+for byte is what shows they are the ones used.
 """
 
 from __future__ import annotations
@@ -274,13 +275,14 @@ def prepare_entry(
             f"({candidate.digest})"
         )
     policy_json = _policy_json(policy)
-    suites = suites_for_benchmarks(result.benchmark for result in candidate.evaluations)
-    unknown = _named_suites(decision.evidence) - {blob.ref for blob in suites}
-    if unknown:
+    suites = tuple(sorted((_suite_blob(suite) for suite in decision.suites_used), key=lambda blob: blob.digest))
+    recorded = {(ref.id, ref.version, ref.digest) for ref in decision.suites or ()}
+    held = {(suite.id, suite.version, suite.digest) for suite in decision.suites_used}
+    unknown = (_named_suites(decision.evidence) | {f"{i}@{v}" for i, v, _ in recorded}) - {blob.ref for blob in suites}
+    if unknown or (decision.suites is not None and recorded != held):
         raise InputError(
-            f"the decision names evaluation suite(s) {', '.join(sorted(unknown))}, but the candidate's results "
-            f"resolve to {', '.join(blob.ref for blob in suites) or 'no suite'} here: record a decision under the "
-            "suites in force when it is recorded"
+            f"the decision names evaluation suite(s) {', '.join(sorted(unknown)) or 'by digest'} whose definitions "
+            "it does not carry: record the decision returned by decide(), which holds the suites it used"
         )
     identifier = decision_id if decision_id is not None else str(uuid.uuid4())
     if not isinstance(identifier, str) or not _DECISION_ID.fullmatch(identifier):

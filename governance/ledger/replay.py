@@ -18,6 +18,7 @@ import datetime as dt
 import difflib
 import json
 import multiprocessing
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -27,9 +28,9 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from governance.candidate import Candidate
-from governance.decision import Decision
+from governance.decision import SUPPORTED_DECISION_SCHEMAS, Decision
 from governance.engine import ENGINE_VERSION, decide
-from governance.evidence.suites import Suite, use_suites
+from governance.evidence.suites import Suite
 from governance.exceptions import GovernanceError, VerificationError
 from governance.ledger.records import LedgerSource
 from governance.policy import Policy
@@ -250,6 +251,25 @@ def _stored_suites(digests: Iterable[str]) -> tuple[tuple[Suite, ...], tuple[str
     return tuple(found), None
 
 
+_SCHEMA = re.compile(rb'"schema_version":(-?[0-9]+)[,}]')
+
+
+def recorded_schema(decision_json: bytes) -> int | None:
+    """The decision schema a stored decision was written under (its semantics are replayed with it).
+
+    Canonical JSON has no whitespace and escapes every quote inside a string, so the key is found
+    without parsing the document; a document where it is not found exactly once is parsed.
+    """
+    found = _SCHEMA.findall(decision_json)
+    if len(found) == 1:
+        return int(found[0])
+    try:
+        value = json.loads(decision_json).get("schema_version")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
 def _replay_one(item: _Item, evaluator: Evaluator) -> Mismatch | None:
     seq, decision_id, candidate_json, decision_json, digest, suite_digests = item
     try:
@@ -260,6 +280,14 @@ def _replay_one(item: _Item, evaluator: Evaluator) -> Mismatch | None:
             as_of = dt.date.fromisoformat(json.loads(decision_json)["as_of"])
     except (ValueError, TypeError, KeyError) as exc:
         return Mismatch(seq, decision_id, "decision unreadable", f"the stored decision has no usable as_of ({exc})")
+    schema = recorded_schema(decision_json)
+    if schema not in SUPPORTED_DECISION_SCHEMAS:
+        return Mismatch(
+            seq,
+            decision_id,
+            "decision unreadable",
+            f"the stored decision has schema_version {schema}; this engine replays {SUPPORTED_DECISION_SCHEMAS}",
+        )
     policy = _policy(digest)
     if policy == "missing":
         return Mismatch(seq, decision_id, "policy missing", f"no policy version {digest} is stored")
@@ -275,8 +303,7 @@ def _replay_one(item: _Item, evaluator: Evaluator) -> Mismatch | None:
             seq, decision_id, "candidate unreadable", f"the stored candidate does not validate: {exc}".splitlines()[0]
         )
     try:
-        with use_suites(suites):
-            decision = decide(candidate, policy, as_of=as_of, evaluator=evaluator)
+        decision = decide(candidate, policy, as_of=as_of, suites=suites, evaluator=evaluator, schema=schema)
     except GovernanceError as exc:
         return Mismatch(seq, decision_id, "engine error", str(exc))
     replayed = decision.canonical_json()

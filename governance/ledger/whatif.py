@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from governance.candidate import Candidate
 from governance.engine import decide
-from governance.evidence.suites import Suite, use_suites
+from governance.evidence.suites import Suite
 from governance.exceptions import GovernanceError, VerificationError
 from governance.ledger.records import LedgerSource
 from governance.policy import Policy
@@ -141,8 +141,7 @@ def what_if(
                 continue
             day = as_of or dt.date.fromisoformat(recorded["as_of"])
             candidate = Candidate.model_validate(json.loads(row.candidate))
-            with use_suites(suites_of(row.seq)):
-                decision = decide(candidate, policy, as_of=day, evaluator=evaluator)
+            decision = decide(candidate, policy, as_of=day, suites=suites_of(row.seq), evaluator=evaluator)
         except (ValueError, KeyError, TypeError, ValidationError, GovernanceError) as exc:
             report.skipped.append((row.seq, row.decision_id, str(exc).splitlines()[0]))
             continue

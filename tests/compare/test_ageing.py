@@ -52,7 +52,7 @@ class TestCounts:
             )
             outcome = evaluate_outcome(dated, policy, AS_OF)
             rule = [r.id for r in policy.rules].index("effective-line")
-            fired = outcome.fired[rule]
+            fired = outcome.fired[rule] | outcome.not_ruled_out[rule]
             known = np.isfinite(dated.feature_arrays(policy, AS_OF, ["training_flop"])["training_flop"])
             assert ageing.central.caught[k] == int((fired & known).sum()), year
             assert int((fired & ~known).sum()) == ageing.unknown
