@@ -152,8 +152,15 @@ def _any_intervals(draw: st.DrawFn) -> dict[str, float]:
     points = sorted(draw(st.lists(any_flops(), min_size=1, max_size=3)))
     keys = draw(
         st.sampled_from(
-            [("estimate",), ("lower",), ("upper",), ("lower", "estimate"), ("estimate", "upper"), ("lower", "upper")]
-            + [("lower", "estimate", "upper")]
+            [
+                ("estimate",),
+                ("lower",),
+                ("upper",),
+                ("lower", "estimate"),
+                ("estimate", "upper"),
+                ("lower", "upper"),
+                ("lower", "estimate", "upper"),
+            ]
         )
     )
     chosen = (points * 3)[: len(keys)]
@@ -166,8 +173,15 @@ def _evaluation(draw: st.DrawFn) -> dict[str, Any]:
 
     benchmark, domain = draw(
         st.sampled_from(
-            [("wmdp-bio", "bio"), ("wmdp-chem", "chem"), ("wmdp-cyber", "cyber"), ("cybench", "cyber")]
-            + [("re-bench", "ai_rnd"), ("no-such-suite", "bio"), ("wmdp-bio", "cyber")]
+            [
+                ("wmdp-bio", "bio"),
+                ("wmdp-chem", "chem"),
+                ("wmdp-cyber", "cyber"),
+                ("cybench", "cyber"),
+                ("re-bench", "ai_rnd"),
+                ("no-such-suite", "bio"),
+                ("wmdp-bio", "cyber"),
+            ]
         )
     )
     result: dict[str, Any] = {

@@ -24,6 +24,7 @@ KEYS = {
     "want_tier",
     "want_labels",
     "want_rules",
+    "want_not_ruled_out",
     "want_in_force",
     "want_policy",
     "want_error_code",
@@ -95,6 +96,9 @@ class TestDecisionCases:
             assert set(decision.labels) == set(case["want_labels"]), case["note"]
         if "want_rules" in case:
             assert fired == set(case["want_rules"]), case["note"]
+        if "want_not_ruled_out" in case:
+            waiting = {entry.rule for entry in decision.not_ruled_out or []}
+            assert waiting == set(case["want_not_ruled_out"]), case["note"]
         if "want_in_force" in case:
             assert decision.in_force is case["want_in_force"], case["note"]
             assert (decision.in_force_note is None) is case["want_in_force"]

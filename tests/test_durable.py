@@ -14,6 +14,7 @@ import pytest
 
 from governance import EngineError, _durable, compile_policy
 from governance._durable import ENGINE_ERRORS, DurableRuleset, encode_number
+from governance.compiled import CompiledPolicy
 from tests.helpers import COMPUTE_RULES, make_policy
 
 POLICY = make_policy(COMPUTE_RULES, id="durable-tests")
@@ -75,17 +76,17 @@ class TestErrors:
 
         monkeypatch.setattr(_durable._engine, "assert_fact", broken)
         with pytest.raises(EngineError, match="204") as caught:
-            ruleset.fire({"training_flop": 1e25, "capability.bio": 0.0})
+            ruleset.evaluate({"training_flop": 1e25, "capability.bio": 0.0})
         assert isinstance(caught.value.__cause__, durable_rules_engine.error)
 
     def test_foreign_action_is_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """An action that belongs to another request is an error, never a silent wrong answer."""
         ruleset = compile_policy(POLICY).durable
         monkeypatch.setattr(
-            _durable._engine, "start_action_for_state", lambda handle, state: ("{}", '{"r0": {"m": {"rid": -1}}}')
+            _durable._engine, "start_action_for_state", lambda handle, state: ("{}", '{"p0": {"m": {"rid": -1}}}')
         )
         with pytest.raises(EngineError, match="another request|request -1"):
-            ruleset.fire({"training_flop": 1e25, "capability.bio": 0.0})
+            ruleset.evaluate({"training_flop": 1e25, "capability.bio": 0.0})
 
     def test_refused_ruleset(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """A ruleset durable_rules refuses is reported with the policy it came from."""
@@ -95,7 +96,7 @@ class TestErrors:
 
         monkeypatch.setattr(_durable._engine, "create_ruleset", refuse)
         with pytest.raises(EngineError, match="durable-tests@1.0"):
-            DurableRuleset(POLICY, ["training_flop", "capability.bio"])
+            DurableRuleset(CompiledPolicy(POLICY))
 
 
 class TestState:
@@ -105,14 +106,14 @@ class TestState:
         """After many decisions the session holds no facts."""
         ruleset = compile_policy(POLICY).durable
         for flop in (1e20, 1e25, 2e26):
-            ruleset.fire({"training_flop": flop, "capability.bio": 0.9})
+            ruleset.evaluate({"training_flop": flop, "capability.bio": 0.9})
         assert json.loads(durable_rules_engine.get_facts(ruleset._handle, "0")) == []
 
     def test_more_decisions_than_sessions(self) -> None:
         """Far more decisions than durable_rules' 1024 live sessions run fine."""
         ruleset = compile_policy(POLICY).durable
         for index in range(3000):
-            ruleset.fire({"training_flop": float(index) * 1e22, "capability.bio": 0.5})
+            ruleset.evaluate({"training_flop": float(index) * 1e22, "capability.bio": 0.5})
 
 
 class TestThreads:
@@ -127,7 +128,7 @@ class TestThreads:
             rng = random.Random(seed)
             for _ in range(300):
                 values = {"training_flop": 10 ** rng.uniform(24, 27), "capability.bio": rng.random()}
-                if compiled.fired_durable(values) != compiled.fired_python(values):
+                if compiled.evaluate_durable(values) != compiled.evaluate_scalar(values):
                     errors.append(repr(values))
 
         threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]

@@ -109,12 +109,16 @@ class TestMissingEvidence:
     """Unknown inputs fail closed and are listed."""
 
     def test_unknown_compute_is_above_every_threshold(self) -> None:
-        """Null compute fires every compute rule, and the decision says why."""
+        """Null compute leaves every compute rule not ruled out: the tier fails closed, and the decision says why."""
         decision = decide(make_candidate(None, capabilities={"bio": 0.1}), POLICY, as_of=AS_OF)
         assert decision.tier is Tier.RESTRICTED
+        assert decision.tier_on_evidence is Tier.OPEN
         assert [m.feature for m in decision.missing_evidence] == ["training_flop"]
-        atom = decision.reasons[0].atoms[0]
-        assert atom.value is None and atom.holds
+        assert decision.reasons == []
+        waiting = (decision.not_ruled_out or [])[0]
+        assert waiting.waiting_on == ["training_flop"] and "training compute" in waiting.settle
+        atom = waiting.atoms[0]
+        assert atom.value is None and atom.unknown and not atom.holds
 
     def test_missing_domain_is_worst_case(self) -> None:
         """A domain without evidence is read as above its thresholds."""

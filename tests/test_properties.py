@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from governance import BUILTIN_DOMAINS, Candidate, Policy, compile_policy, decide, discover_policies, extract_features
 from governance.candidate import ReleaseForm
+from governance.compiled import Evaluation
 from governance.vectorised import VectorisedPolicy
 from tests.helpers import make_policy
 from tests.strategies import candidate_documents
@@ -133,8 +134,8 @@ class TestExactThresholds:
                 compiled = compile_policy(single)
                 first_in = threshold if atom.op == ">=" else math.nextafter(threshold, math.inf)
                 last_out = math.nextafter(first_in, -math.inf)
-                assert compiled.fired_durable({atom.feature: first_in}) == [0], (rule.id, atom)
-                assert compiled.fired_durable({atom.feature: last_out}) == [], (rule.id, atom)
+                assert compiled.evaluate_durable({atom.feature: first_in}).fired == (0,), (rule.id, atom)
+                assert compiled.evaluate_durable({atom.feature: last_out}) == Evaluation((), ()), (rule.id, atom)
 
 
 def _neutral() -> dict[str, Any]:
@@ -149,11 +150,11 @@ def _neutral() -> dict[str, Any]:
 
 @pytest.mark.parametrize("policy", POLICIES, ids=_ids)
 class TestEvaluatorsAgree:
-    """durable_rules, plain Python and numpy give the same fired rules and tier."""
+    """durable_rules, the scalar evaluator and numpy give the same fired and not-ruled-out rules and tier."""
 
     @given(documents=st.lists(candidate_documents(), min_size=1, max_size=8))
     def test_three_paths(self, policy: Policy, documents: list[dict[str, Any]]) -> None:
-        """Fired rules and tiers agree candidate by candidate."""
+        """Fired and not-ruled-out rules and tiers agree candidate by candidate, and with decide's document."""
         compiled = compile_policy(policy)
         vectorised = VectorisedPolicy(compiled)
         candidates = [Candidate.model_validate(d) for d in documents]
@@ -161,12 +162,14 @@ class TestEvaluatorsAgree:
         arrays = {name: np.asarray([row[name] for row in rows], dtype=np.float64) for name in vectorised.features}
         result = vectorised.evaluate(arrays)
         for index, (candidate, values) in enumerate(zip(candidates, rows, strict=True)):
-            durable = compiled.fired_durable(values)
-            assert durable == compiled.fired_python(values)
-            assert [policy.rules[i].id for i in durable] == result.fired_rules(index)
+            durable = compiled.evaluate_durable(values)
+            assert durable == compiled.evaluate_scalar(values)
+            assert [policy.rules[i].id for i in durable.fired] == result.fired_rules(index)
+            assert [policy.rules[i].id for i in durable.not_ruled_out] == result.not_ruled_out_rules(index)
             decision = decide(candidate, policy, as_of=AS_OF)
             assert decision.tier is result.tier(index)
             assert sorted(r.rule for r in decision.reasons) == sorted(result.fired_rules(index))
+            assert sorted(r.rule for r in decision.not_ruled_out or []) == sorted(result.not_ruled_out_rules(index))
 
     @given(document=candidate_documents())
     def test_documents_identical(self, policy: Policy, document: dict[str, Any]) -> None:

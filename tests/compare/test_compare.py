@@ -49,8 +49,14 @@ class TestEqualsDecide:
                 assert outcome.tier(index) == decision.tier, where
                 assert outcome.labels_of(index) == list(decision.labels), where
                 assert sorted(outcome.fired_rules(index)) == sorted(r.rule for r in decision.reasons), where
+                waiting = decision.not_ruled_out or []
+                assert outcome.not_ruled_out_rules(index) == sorted(
+                    (w.rule for w in waiting), key=[r.id for r in outcome.policy.rules].index
+                ), where
+                assert outcome.rests_on_missing_evidence[index] == decision.rests_on_missing_evidence, where
                 missing = any(m.required for m in decision.missing_evidence)
-                expected = _expected_decider(decision.tier, [(r.rule, r.tier) for r in decision.reasons], missing)
+                ranked = [(r.rule, r.tier) for r in decision.reasons] + [(w.rule, w.tier) for w in waiting]
+                expected = _expected_decider(decision.tier, ranked, missing)
                 assert outcome.decided_by(index) == expected, where
 
     def test_counts_add_up(self) -> None:
@@ -109,7 +115,7 @@ class TestUnknownCompute:
     """Unknown compute is shown as unknown, with what each policy did about it."""
 
     def test_grok_3(self) -> None:
-        """Grok 3 has no published compute: compute policies fire their compute rules, others do not read it."""
+        """Grok 3 has no published compute: compute rules are not ruled out; policies without compute rules say so."""
         comparison = compare_population(
             load_population(NOTABLE), [fixture_policy("raw-line"), load_policy("meta-frontier-ai")], as_of=AS_OF
         )
@@ -117,7 +123,7 @@ class TestUnknownCompute:
         assert [r["model"] for r in rows] == ["Grok 3"]
         notes = rows[0]["policies"]
         assert notes["raw-line@1.0"]["tier"] == "staged"
-        assert "read as above every compute threshold; fired above-line, notable" in notes["raw-line@1.0"]["compute"]
+        assert "never read as below a threshold; not ruled out above-line, notable" in notes["raw-line@1.0"]["compute"]
         meta = next(o for o in comparison.outcomes if o.policy.id == "meta-frontier-ai")
         assert not meta.reads_compute
         assert notes[meta.ref]["compute"] == "does not read training compute"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from governance import Candidate, Decision, Policy, Tier, decide, load_policy
 from governance.evidence.assess import EvidenceSettings
+from governance.evidence.suites import shipped_suites
 from governance.features import extract_features
 
 AS_OF = dt.date(2026, 11, 28)
@@ -233,7 +234,10 @@ class TestDeclaredAndEvidence:
         assert decision.evidence is not None
         assert decision.evidence["bio"]["used"] == "evidence"
         features = extract_features(
-            candidate(wmdp_bio(0.70, elicitation="fine_tuned"), capabilities={"bio": 0.1}), BASE_POLICY, AS_OF
+            candidate(wmdp_bio(0.70, elicitation="fine_tuned"), capabilities={"bio": 0.1}),
+            BASE_POLICY,
+            AS_OF,
+            shipped_suites(),
         )
         assert features.values["capability.bio"] == decision.evidence["bio"]["chosen"]["normalised"]["upper"]
 

@@ -2,8 +2,8 @@
 
 Feature vectors are drawn directly (not through candidates), edge-heavy: every threshold a policy
 compares a feature with is drawn exactly and one double either side, besides random values and
-``inf`` (unknown). The tier is the compiled policy's tier (``fired_python`` then ``tier_of``) raised to
-the missing-evidence floor when a required domain has no evidence, as the engine does.
+``inf`` (unknown). The tier is the compiled policy's tier (the scalar evaluator's fired and
+not-ruled-out rules) raised to the missing-evidence floor when a required domain has no evidence, as the engine does.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _couple(values: dict[str, float]) -> dict[str, float]:
 
 
 def _tier(compiled: CompiledPolicy, values: dict[str, float]) -> Tier:
-    tier = compiled.tier_of(compiled.fired_python(values))
+    tier = compiled.tier_of(compiled.evaluate_scalar(values).raising)
     policy = compiled.policy
     if any(math.isinf(values.get(f"capability.{d}", 0.0)) for d in policy.evidence.required_domains):
         tier = max(tier, policy.evidence.if_missing_tier)
