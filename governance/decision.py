@@ -188,7 +188,7 @@ class IntervalResolution(_Doc):
     estimate: float | None = None
     upper: float | None = None
     used: float | None = None
-    """The value the policy read; absent when it is unbounded (read as above every threshold)."""
+    """The value the policy read; absent when it is unbounded (never read as below a threshold)."""
     stance: str
     resolved: Literal["above", "below"]
 

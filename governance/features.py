@@ -2,8 +2,9 @@
 
 Every feature is oriented so that a larger value means more risk or more scope; rules that raise the
 tier only test lower bounds, which makes them monotone by construction. An unknown feature is
-``math.inf``: above every lower-bound threshold and below no upper bound, so missing inputs fail
-closed.
+``math.inf``. The evaluators read it three-valued (:mod:`governance.compiled`): a lower-bound test on
+it is not ruled out (it raises the tier, failing closed, but is no finding), an upper-bound test on it
+does not hold (unknown is never read as below a threshold).
 
 Catalogue (``<d>`` is any risk domain, built-in or declared by the policy):
 

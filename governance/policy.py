@@ -216,9 +216,10 @@ class PlanStep(_Spec):
 class EvidenceRequirements(_Spec):
     """Which risk domains need evidence, and what the policy does when it is missing.
 
-    Missing evidence fails closed whatever is declared here: an unknown feature is read as above every
-    lower-bound threshold and below no upper bound. ``if_missing`` adds a floor tier, labels and
-    obligations on top of that, and the decision lists what is missing.
+    Missing evidence fails closed whatever is declared here: a rule that waits on an unknown feature is
+    not ruled out and raises the tier (never a finding), and an upper bound on it never holds.
+    ``if_missing`` adds a floor tier, labels and obligations on top of that, and the decision lists
+    what is missing.
     """
 
     required_domains: tuple[Identifier, ...] = ()

@@ -203,9 +203,9 @@ def _print_comparison(comparison: Comparison, limit: int) -> None:
                     population.label(row),
                     _flop(float(population.training_flop[row])),
                     _tier(pair.left.tier(row)),
-                    pair.left.decided_by(row) or "no rule fired",
+                    pair.left.deciding_text(row),
                     _tier(pair.right.tier(row)),
-                    pair.right.decided_by(row) or "no rule fired",
+                    pair.right.deciding_text(row),
                 )
             console.print(table)
 
@@ -302,8 +302,8 @@ def compare_command(
 ) -> None:
     """Compare policies over a population: tiers and labels per model, counts, agreement and disagreements.
 
-    Unknown compute is shown as unknown, with what each policy did about it (read as above every
-    compute threshold). With --out, writes a self-contained HTML report with charts.
+    Unknown compute is shown as unknown, with what each policy did about it (never read as below a
+    threshold: compute rules are not ruled out). With --out, writes a self-contained HTML report with charts.
     """
     day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
     slice_form = parse_openness(form)

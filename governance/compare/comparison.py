@@ -168,6 +168,16 @@ class PolicyOutcome:
             return None
         return self.policy.rules[code].id
 
+    def deciding_text(self, index: int) -> str:
+        """The deciding rule in words for tables: ``(not ruled out)`` marks a rule that is no finding."""
+        rule = self.decided_by(index)
+        if rule is None:
+            return "no rule fired"
+        code = int(self.decider[index])
+        if code >= 0 and self.not_ruled_out[code, index]:
+            return f"{rule} (not ruled out)"
+        return rule
+
     def compute_note(self, index: int) -> str:
         """What the policy did with row ``index``'s training compute when it is unknown."""
         if not self.reads_compute:

@@ -14,7 +14,7 @@ Two paths lead from a row to the numbers a policy reads, and they agree exactly 
   functions the slow path uses (``efficiency_factor``, ``release_features``).
 
 Unknowns fail closed, as everywhere in the engine: unknown compute, revenue or parameter count is
-read as above every threshold (``inf``), a missing capability as missing evidence, and an unknown
+never read as below a threshold (``inf``), a missing capability as missing evidence, and an unknown
 openness as the most open release form (``open_source``). The release date stands in for the end of
 training when that is not given: training ends before release, so the later date is the side that
 can only raise efficiency-adjusted compute.

@@ -533,7 +533,10 @@ def _interpret(raw: _Raw, source: str, reporter: Reporter) -> Population:
         )
     unknown_compute = int((np.isnan(est) & np.isnan(lower) & np.isnan(upper)).sum())
     if unknown_compute:
-        notes.append(f"{unknown_compute} row(s) have unknown training compute; read as above every compute threshold")
+        notes.append(
+            f"{unknown_compute} row(s) have unknown training compute; never read as below a threshold, "
+            "so compute rules are not ruled out"
+        )
     free_licences = [label for label in texts["license"].labels if not is_spdx(label)]
     if free_licences:
         notes.append(

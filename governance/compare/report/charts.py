@@ -118,9 +118,12 @@ def tier_matrix_chart(comparison: Comparison, rows: Sequence[int]) -> Chart:
         top + cell_h * len(rows) + 40,
         "Tier of each model under each policy",
         "Rows are models (sorted by training compute, largest first), columns are policies; "
-        "each cell is the tier: open (green), staged (amber) or restricted (red).",
+        "each cell is the tier: open (green), staged (amber) or restricted (red); a pale cell marked ? is a "
+        "tier that rests on missing evidence (a rule not ruled out, or the evidence floor), not on a finding.",
     )
-    chart.legend(left, 18, [(TIER_COLOURS[t], t) for t in _NAMES])
+    chart.legend(
+        left, 18, [*((TIER_COLOURS[t], t) for t in _NAMES), (TIER_FILLS["restricted"], "? rests on missing evidence")]
+    )
     for j, ref in enumerate(refs):
         chart.text(left + j * cell_w + cell_w / 2, top - 8, _short(ref, 26), size=10, rotate=-35)
     for i, row in enumerate(rows):
@@ -130,16 +133,19 @@ def tier_matrix_chart(comparison: Comparison, rows: Sequence[int]) -> Chart:
         chart.text(left - 8, y + 13, f"{_short(population.label(row), 34)}  ({compute})", anchor="end", size=10)
         for j, outcome in enumerate(comparison.outcomes):
             tier = outcome.tier(row).value
-            rule = outcome.decided_by(row) or "no rule fired"
+            rule = outcome.deciding_text(row)
+            missing = bool(outcome.rests_on_missing_evidence[row])
+            basis = "; rests on missing evidence, not ruled out: " + ", ".join(outcome.not_ruled_out_rules(row))
             chart.rect(
                 left + j * cell_w,
                 y,
                 cell_w - 2,
                 cell_h - 2,
-                TIER_COLOURS[tier],
-                title=f"{population.label(row)} under {outcome.ref}: {tier} ({rule})",
+                TIER_FILLS[tier] if missing else TIER_COLOURS[tier],
+                title=f"{population.label(row)} under {outcome.ref}: {tier} ({rule}{basis if missing else ''})",
             )
-            chart.text(left + j * cell_w + cell_w / 2, y + 12, tier, anchor="middle", size=9, fill="#fff")
+            text, colour = (f"{tier} ?", TIER_COLOURS[tier]) if missing else (tier, "#fff")
+            chart.text(left + j * cell_w + cell_w / 2, y + 12, text, anchor="middle", size=9, fill=colour)
     if len(rows) < len(population):
         chart.text(left, top + cell_h * len(rows) + 22, f"showing {len(rows)} of {len(population)} models", size=10)
     return chart

@@ -204,8 +204,8 @@ def _header(content: ReportContent) -> str:
         f"<h1>{escape(content.title)}</h1>"
         f'<p class="lead">{len(population)} models from <code>{escape(population.source)}</code> under '
         f"{len(comparison.outcomes)} policies, decided as of {comparison.as_of.isoformat()}. "
-        f"Training compute unknown for {described['compute_unknown']} model(s); unknowns are read as above every "
-        "threshold (fail closed).</p>"
+        f"Training compute unknown for {described['compute_unknown']} model(s); unknowns are never read as below "
+        "a threshold: a rule that waits on one raises the tier (fail closed) but is no finding.</p>"
         f"<h2>Policies</h2>{policies}"
         + (f"<h3>Reading the population</h3><ul class='note'>{notes}</ul>" if notes else "")
     )
@@ -243,6 +243,21 @@ def _summary(content: ReportContent) -> str:
             for p in comparison.pairs
         ]
         parts.append(_table(["policy", "policy", "same tier", "Cohen's kappa", "disagreements"], rows, (2, 3, 4)))
+    basis_rows = [
+        [
+            f"<code>{escape(o.ref)}</code>",
+            str(o.basis_counts()["on_evidence"]),
+            str(o.basis_counts()["on_missing_evidence"]),
+        ]
+        for o in comparison.outcomes
+    ]
+    parts.append(
+        "<h3>Decided on evidence, or resting on missing evidence</h3>"
+        '<p class="note">A decision rests on missing evidence when its tier is higher than the evidence alone '
+        "gives: a rule the policy cannot rule out for lack of evidence, or its evidence floor, raised it. Such "
+        "rules raise the tier (unknown is never read as below a threshold) but are not findings.</p>"
+        + _table(["policy", "on evidence", "on missing evidence"], basis_rows, (1, 2))
+    )
     label_rows = [
         [f"<code>{escape(o.ref)}</code>", escape(label), str(count)]
         for o in comparison.outcomes
@@ -286,9 +301,9 @@ def _disagreements(content: ReportContent) -> str:
                 escape(comparison.population.label(int(i))),
                 _number(float(comparison.population.training_flop[int(i)])),
                 _tier(pair.left.tier(int(i)).value),
-                f"<code>{escape(pair.left.decided_by(int(i)) or 'no rule fired')}</code>",
+                f"<code>{escape(pair.left.deciding_text(int(i)))}</code>",
                 _tier(pair.right.tier(int(i)).value),
-                f"<code>{escape(pair.right.decided_by(int(i)) or 'no rule fired')}</code>",
+                f"<code>{escape(pair.right.deciding_text(int(i)))}</code>",
             ]
             for i in rows
         ]
@@ -370,7 +385,7 @@ def _planes(content: ReportContent) -> str:
             f"Background: the tier <code>{escape(plane.policy.ref)}</code> decides at each training compute "
             f"(horizontal, log scale) and capability score (vertical, the same score in every risk domain) for a "
             f"release as <code>{plane.form.value}</code> on {plane.as_of}, with developer revenue and parameter count "
-            "unknown (read as above every threshold). The top strip is unknown capability, the right strip unknown "
+            "unknown (never read as below a threshold). The top strip is unknown capability, the right strip unknown "
             "compute. Dots: the population's models at their compute and highest known capability score (unknown "
             "ones in the strips), coloured by the tier the policy gives them with all their real inputs, which can "
             "differ from the background where their other inputs differ from the slice."

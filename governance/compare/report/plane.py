@@ -3,7 +3,7 @@
 The plane is a slice through feature space: training compute on one axis (log scale), one
 capability score shared by every risk domain on the other, and every other input fixed (the release
 form asked for, the decision date as the end of training, developer revenue and parameter count
-unknown, so read as above every threshold). Each cell is a synthetic candidate decided by the
+unknown, so never read as below a threshold). Each cell is a synthetic candidate decided by the
 vectorised evaluator, exactly as :func:`governance.decide` would decide it. Two extra strips show
 unknown capability (top) and unknown compute (right), because unknowns fail closed.
 """
