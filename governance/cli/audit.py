@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from governance.cli._app import app, console, print_json
-from governance.cli.decide import EvaluatorName, OutputFormat
+from governance.cli._options import EvaluatorName, OutputFormat
 from governance.cli.ledger import replay_and_report, verify_and_report
 from governance.exceptions import InputError, VerificationError
 
@@ -103,11 +103,11 @@ def consistency_command(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
     """Check that the ledger only grew since a checkpoint you kept (nothing before it changed or vanished)."""
-    from governance.cli.ledger import _trusted_checkpoint
+    from governance.cli.ledger import trusted_checkpoint
     from governance.ledger.proofs import check_consistency_document
     from governance.ledger.signing import load_verifier_keys
 
-    old = _trusted_checkpoint(checkpoint)
+    old = trusted_checkpoint(checkpoint)
     assert old is not None
     keys = load_verifier_keys(pubkey) if pubkey else None
     check = check_consistency_document(_read_json(proof, "proof"), old, keys)

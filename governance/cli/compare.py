@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from governance.cli._app import app, console, parse_date, print_json
+from governance.cli._options import TableFormat, as_of_option
 from governance.cli.render import format_number, tier_text
 from governance.compare.ageing import HALVING_BAND, compute_ageing
 from governance.compare.comparison import Comparison, compare_population
@@ -37,14 +38,6 @@ app.add_typer(population_app, name="population")
 
 _stderr = Console(stderr=True, highlight=False)
 _RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+)\s*$")
-
-
-class TableFormat(StrEnum):
-    """How results are printed."""
-
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
 
 
 class ScaleChoice(StrEnum):
@@ -286,7 +279,7 @@ def compare_command(
     policy: list[str] = typer.Option(
         ..., "--policy", "-p", help="Policy id, id@version, path, or 'all'. Repeat for several.", show_default=False
     ),
-    as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
+    as_of: str | None = as_of_option(),
     output: TableFormat = typer.Option(
         TableFormat.TABLE, "--format", "-f", help="table, json or csv (one row per model)."
     ),
@@ -341,7 +334,7 @@ def sweep_command(
     population_file: Path = typer.Option(..., "--population", help="Population file.", show_default=False),
     steps: int = typer.Option(25, "--steps", help="Number of values, both ends included.", min=2),
     scale: ScaleChoice = typer.Option(ScaleChoice.AUTO, "--scale", help="auto (log for compute), log or linear."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
+    as_of: str | None = as_of_option(),
     output: TableFormat = typer.Option(
         TableFormat.TABLE, "--format", "-f", help="table, json or csv (counts per step)."
     ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -11,25 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from governance.cli._app import app, console, console_note, parse_date, print_json
+from governance.cli._options import EvaluatorName, OutputFormat, as_of_option
 from governance.cli.render import render_decision, tier_text
 from governance.engine import decide
 from governance.exceptions import InputError
 from governance.jurisdictions import applies_to
 from governance.loader import data_dir, load_candidate, resolve_policies
-
-
-class OutputFormat(StrEnum):
-    """How decisions are printed."""
-
-    TABLE = "table"
-    JSON = "json"
-
-
-class EvaluatorName(StrEnum):
-    """Which evaluator fires the rules."""
-
-    DURABLE_RULES = "durable_rules"
-    PYTHON = "python"
 
 
 @app.command("decide")
@@ -43,7 +29,7 @@ def decide_command(
         "jurisdictions and developer). Repeat for several.",
         show_default=False,
     ),
-    as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
+    as_of: str | None = as_of_option(),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table (readable) or json."),
     evaluator: EvaluatorName = typer.Option(EvaluatorName.DURABLE_RULES, "--evaluator", help="Rule evaluator."),
     record: bool = typer.Option(False, "--record", help="Append the decisions to the tamper-evident ledger."),
@@ -76,7 +62,7 @@ def decide_command(
 
 @app.command("demo")
 def demo_command(
-    as_of: str | None = typer.Option(None, "--as-of", help="Decide as of this date (YYYY-MM-DD); default today."),
+    as_of: str | None = as_of_option(),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
     record: bool = typer.Option(False, "--record", help="Record the decisions in the ledger, then verify it."),
     ledger: str | None = typer.Option(

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from governance.cli._app import app, console, parse_date, print_json
-from governance.cli.decide import EvaluatorName, OutputFormat
+from governance.cli._options import EvaluatorName, OutputFormat
 from governance.cli.render import render_decision, tier_text
 from governance.exceptions import InputError
 from governance.tiers import Tier
@@ -91,7 +91,7 @@ def _trusted_keys(pubkey: Path | None) -> list[VerifierKey] | None:
     return None if pubkey is None else load_verifier_keys(pubkey)
 
 
-def _trusted_checkpoint(path: Path | None) -> SignedCheckpoint | None:
+def trusted_checkpoint(path: Path | None) -> SignedCheckpoint | None:
     if path is None:
         return None
     from governance.ledger.signing import SignedCheckpoint
@@ -182,7 +182,7 @@ def verify_and_report(
     from governance.ledger.verify import verify_source
 
     trusted = _trusted_keys(pubkey)
-    trusted_cp = _trusted_checkpoint(checkpoint)
+    trusted_cp = trusted_checkpoint(checkpoint)
     with progress_bar("verifying", source.entry_count()) as bar:
         report = verify_source(source, trusted_keys=trusted, trusted_checkpoint=trusted_cp, progress=bar, jobs=jobs)
     if output is OutputFormat.JSON:

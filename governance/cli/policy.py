@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from governance.cli._app import app, console, parse_date, print_json
-from governance.cli.decide import OutputFormat
+from governance.cli._options import OutputFormat
 from governance.cli.render import format_number
 from governance.exceptions import PolicyError
 from governance.loader import discover_policies, load_policy, parse_policy, released_digests

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from governance.cli._app import console, parse_date, print_json
-from governance.cli.decide import OutputFormat
+from governance.cli._options import OutputFormat
 from governance.cli.policy import policy_app
 from governance.compare.policy_diff import Change, diff_policies
 from governance.loader import load_policy
