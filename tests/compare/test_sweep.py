@@ -11,7 +11,7 @@ from governance import InputError, Tier, decide, load_policy
 from governance.compare.comparison import evaluate_outcome
 from governance.compare.population_io import load_population
 from governance.compare.sweep import parse_param_range, sweep_population, sweep_values
-from tests.compare.support import AS_OF, BOUNDARY, NOTABLE, fixture_policy, mixed_population
+from tests.compare.support import AS_OF, BOUNDARY, fixture_policy, mixed_population
 
 
 class TestMonotone:
