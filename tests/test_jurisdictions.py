@@ -109,12 +109,12 @@ class TestResolveAll:
         refs = [
             p.ref for p in resolve_policies(["all"], as_of=dt.date(2026, 6, 1), candidate=_candidate(["EU", "US-CA"]))
         ]
-        assert refs == ["ca-sb-53@2025.1", "eu-ai-act@2024.1", "illustrative-capability@1.0"]
+        assert refs == ["ca-sb-53@2025.1-r2", "eu-ai-act@2024.1-r2", "illustrative-capability@1.0"]
 
     def test_us_2024(self) -> None:
         """In mid-2024 a US release falls under EO 14110 only: nothing else in the library is in force yet."""
         refs = [p.ref for p in resolve_policies(["all"], as_of=dt.date(2024, 6, 1), candidate=_candidate(["EU", "US"]))]
-        assert refs == ["us-eo-14110@2023.1"]
+        assert refs == ["us-eo-14110@2023.1-r2"]
 
     def test_lab_developer(self) -> None:
         """An OpenAI model gets the Preparedness Framework version in force on the date."""

@@ -13,6 +13,7 @@ from tests.helpers import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 NOTABLE = ROOT / "examples" / "populations" / "notable-models.csv"
 MESSY = ROOT / "tests" / "compare" / "data" / "messy.csv"
+BOUNDARY = ROOT / "tests" / "compare" / "data" / "boundary.csv"
 FIXTURES = ROOT / "tests" / "compare" / "policies"
 
 
@@ -49,9 +50,9 @@ class TestCompare:
         document = json.loads(result.stdout)
         assert len(document["models"]) == 27
         inflection = next(m for m in document["models"] if m["name"] == "Inflection-2")
-        assert inflection["policies"]["eu-ai-act@2024.1"]["tier"] == "open"
+        # "~10^25" read as [9.5e24, 1.5e25): its upper bound is above the line under both operators.
+        assert inflection["policies"]["eu-ai-act@2024.1-r2"]["tier"] == "staged"
         assert inflection["policies"]["raw-line-inclusive@1.0"]["tier"] == "staged"
-        assert document["pairs"][0]["disagreements"] >= 1
         assert document["unknown_compute"]["count"] == 1
 
     def test_csv(self) -> None:
@@ -101,18 +102,18 @@ class TestSweep:
         """Counts per step and flips; JSON has the values, counts and flips."""
         args = [
             "sweep", "--policy", "eu-ai-act", "--param", "systemic_risk_compute=1e24..1e26", "--steps", "5",
-            "--population", str(NOTABLE), "--as-of", "2026-11-28",
+            "--population", str(BOUNDARY), "--as-of", "2026-11-28",
         ]  # fmt: skip
         table = run(*args)
         assert table.returncode == 0, table.stderr
         assert "flips" in table.stdout
-        assert "Inflection-2" in table.stdout
+        assert "At the line" in table.stdout
         document = json.loads(run(*args, "--format", "json").stdout)
         assert document["values"] == [1e24, 3.16227766017e24, 1e25, 3.16227766017e25, 1e26]
         assert document["scale"] == "log"
         assert sum(document["tiers"]["staged"]) > 0
-        flip = next(f for f in document["flips"] if f["model"] == "Inflection-2")
-        assert flip == {"model": "Inflection-2", "value": 1e25, "from": "staged", "to": "open", "inclusive": False}
+        flip = next(f for f in document["flips"] if f["model"] == "At the line")
+        assert flip == {"model": "At the line", "value": 1e25, "from": "staged", "to": "open", "inclusive": False}
 
     def test_csv(self) -> None:
         """CSV: one row per step."""

@@ -16,6 +16,8 @@ ROOT = HERE.parents[1]
 FIXTURE_POLICIES = HERE / "policies"
 MESSY = HERE / "data" / "messy.csv"
 NOTABLE = ROOT / "examples" / "populations" / "notable-models.csv"
+BOUNDARY = HERE / "data" / "boundary.csv"
+"""Synthetic models at 1e25 and one double either side: where '>' and '>=' differ."""
 AS_OF = dt.date(2026, 11, 28)
 
 

@@ -9,7 +9,7 @@ from governance import InputError, Policy, Tier, decide, load_policy
 from governance.compare.comparison import EVIDENCE_FLOOR, cohen_kappa, compare_population
 from governance.compare.population import Population
 from governance.compare.population_io import load_population
-from tests.compare.support import AS_OF, MESSY, NOTABLE, fixture_policy, mixed_population
+from tests.compare.support import AS_OF, BOUNDARY, MESSY, NOTABLE, fixture_policy, mixed_population
 
 POLICIES = [
     load_policy("illustrative-capability@1.0"),
@@ -95,15 +95,15 @@ class TestAgreement:
             assert int(pair.confusion.sum()) == len(population)
 
     def test_inclusive_and_strict_lines(self) -> None:
-        """'> 1e25' and '>= 1e25' disagree on exactly the model at 1e25 (Inflection-2 in the real population)."""
+        """'> 1e25' and '>= 1e25' disagree on exactly the synthetic model at 1e25, not on a double either side."""
         comparison = compare_population(
-            load_population(NOTABLE), [fixture_policy("raw-line"), fixture_policy("raw-line-inclusive")], as_of=AS_OF
+            load_population(BOUNDARY), [fixture_policy("raw-line"), fixture_policy("raw-line-inclusive")], as_of=AS_OF
         )
         pair = comparison.pairs[0]
-        assert [comparison.population.name(int(i)) for i in pair.disagreements] == ["Inflection-2"]
+        assert [comparison.population.name(int(i)) for i in pair.disagreements] == ["At the line"]
         row = pair.document(comparison.population, None)["disagreement_rows"][0]
         assert row == {
-            "model": "Inflection-2",
+            "model": "At the line",
             "left_tier": "open",
             "left_rule": "notable",
             "right_tier": "staged",

@@ -11,7 +11,7 @@ from governance import InputError, Tier, decide, load_policy
 from governance.compare.comparison import evaluate_outcome
 from governance.compare.population_io import load_population
 from governance.compare.sweep import parse_param_range, sweep_population, sweep_values
-from tests.compare.support import AS_OF, NOTABLE, fixture_policy, mixed_population
+from tests.compare.support import AS_OF, BOUNDARY, fixture_policy, mixed_population
 
 
 class TestMonotone:
@@ -112,10 +112,10 @@ class TestFlips:
         assert sweep.flipping_rows().tolist() == changed.tolist()
 
     def test_strict_line_in_the_real_population(self) -> None:
-        """Under '> line', Inflection-2 (exactly 1e25) flips at 1e25 and is open at the value itself."""
-        population = load_population(NOTABLE)
+        """Under '> line', the synthetic model at exactly 1e25 flips at 1e25 and is open at the value itself."""
+        population = load_population(BOUNDARY)
         sweep = sweep_population(population, fixture_policy("raw-line"), "line", 1e24, 1e26, 5, as_of=AS_OF)
-        flip = next(f for f in sweep.flips() if population.name(f.row) == "Inflection-2")
+        flip = next(f for f in sweep.flips() if population.name(f.row) == "At the line")
         assert (flip.value, flip.before, flip.after, flip.inclusive) == (1e25, "staged", "open", False)
 
 

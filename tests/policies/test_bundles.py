@@ -16,15 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
 BUNDLES = sorted(POLICIES.glob("*/*/policy.yaml"))
 LIBRARY = {
-    "eu-ai-act": ["2024.1"],
-    "us-eo-14110": ["2023.1"],
+    "eu-ai-act": ["2024.1", "2024.1-r2"],
+    "us-eo-14110": ["2023.1", "2023.1-r2"],
     "ca-sb-1047": ["2024.1"],
-    "ca-sb-53": ["2025.1"],
-    "ny-raise": ["2025.1"],
-    "anthropic-rsp": ["2.2"],
+    "ca-sb-53": ["2025.1", "2025.1-r2"],
+    "ny-raise": ["2025.1", "2025.1-r2"],
+    "anthropic-rsp": ["1.0", "2.0", "2.2", "2.2-r2"],
     "openai-preparedness": ["1.0", "2.0"],
-    "gdm-fsf": ["2.0", "3.0"],
-    "meta-frontier-ai": ["1.0"],
+    "gdm-fsf": ["2.0", "2.0-r2", "3.0", "3.0-r2"],
+    "meta-frontier-ai": ["1.0", "1.0-r2"],
     "illustrative-capability": ["1.0", "2.0"],
 }
 """The policy library this issue ships: id -> versions."""
@@ -103,14 +103,18 @@ class TestVersionResolution:
         [
             ("openai-preparedness", dt.date(2025, 4, 14), "1.0"),
             ("openai-preparedness", dt.date(2025, 4, 15), "2.0"),
-            ("gdm-fsf", dt.date(2025, 9, 21), "2.0"),
-            ("gdm-fsf", dt.date(2025, 9, 22), "3.0"),
+            ("gdm-fsf", dt.date(2025, 9, 21), "2.0-r2"),
+            ("gdm-fsf", dt.date(2025, 9, 22), "3.0-r2"),
+            ("anthropic-rsp", dt.date(2024, 10, 14), "1.0"),
+            ("anthropic-rsp", dt.date(2024, 10, 15), "2.0"),
+            ("anthropic-rsp", dt.date(2025, 5, 14), "2.2-r2"),
+            ("ny-raise", dt.date(2027, 1, 1), "2025.1-r2"),
             ("illustrative-capability", dt.date(2026, 11, 30), "1.0"),
             ("illustrative-capability", dt.date(2026, 12, 1), "2.0"),
         ],
     )
     def test_boundary(self, policy_id: str, day: dt.date, version: str) -> None:
-        """The day a new version starts, it replaces the old one."""
+        """The day a new version starts, it replaces the old one; a revision replaces what it corrects."""
         assert load_policy(policy_id, as_of=day).version == version
 
     def test_eo_revocation_is_exclusive(self) -> None:
