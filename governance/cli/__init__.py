@@ -20,12 +20,14 @@ from __future__ import annotations
 import sys
 
 from governance.cli import audit as _audit  # noqa: F401 - registers commands
+from governance.cli import candidate as _candidate  # noqa: F401 - registers commands
 from governance.cli import compare as _compare  # noqa: F401 - registers commands
 from governance.cli import decide as _decide  # noqa: F401 - registers commands
 from governance.cli import evidence as _evidence  # noqa: F401 - registers commands
 from governance.cli import ledger as _ledger  # noqa: F401 - registers commands
 from governance.cli import policy as _policy  # noqa: F401 - registers commands
 from governance.cli import policy_diff as _policy_diff  # noqa: F401 - registers commands
+from governance.cli import schema as _schema  # noqa: F401 - registers commands
 from governance.cli._app import app, console_error
 from governance.exceptions import GovernanceError
 
