@@ -240,9 +240,7 @@ def _blocking_rules(decision: Decision, form: ReleaseForm, policy: Policy | None
     return sorted(rules.values(), key=lambda r: (-r.tier.rank, r.rule == EVIDENCE_FLOOR, r.rule))
 
 
-def gate_decisions(
-    candidate: Candidate, decisions: Iterable[Decision], policies: Iterable[Policy] = ()
-) -> GateResult:
+def gate_decisions(candidate: Candidate, decisions: Iterable[Decision], policies: Iterable[Policy] = ()) -> GateResult:
     """Gate ``candidate``'s requested release form on its decisions.
 
     Args:

@@ -82,9 +82,7 @@ class TestGate:
 
     def test_evidence_floor(self) -> None:
         """A missing required domain blocks through the policy's floor, naming the evidence to supply."""
-        policy = make_policy(
-            COMPUTE_RULES, evidence={"required_domains": ["cyber"], "if_missing_tier": "restricted"}
-        )
+        policy = make_policy(COMPUTE_RULES, evidence={"required_domains": ["cyber"], "if_missing_tier": "restricted"})
         candidate = make_candidate(1e24, form="api", capabilities={"bio": 0.1})
         (blocker,) = gate_decisions(candidate, [decide(candidate, policy, as_of=AS_OF)], [policy]).blockers
         assert blocker.deciding_rule == EVIDENCE_FLOOR
