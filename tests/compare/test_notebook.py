@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +100,26 @@ def test_decide_agrees_on_one_row() -> None:
     policy = load_policy("eu-ai-act", as_of=AS_OF)
     frame_tier = compare_population(population, [policy], as_of=AS_OF).columns()["tier"][0]
     assert frame_tier == decide(population.candidate(0), policy, as_of=AS_OF).tier.value
+
+
+def test_policymaker_walkthrough_runs_and_its_figures_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notebook cells in docs/policymaker.md run as written and give the figures the page states."""
+    pytest.importorskip("pandas")
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "policymaker.md").read_text(encoding="utf-8")
+    section = page.split("## In a notebook", 1)[1].split("\n## ", 1)[0]
+    cells = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(cells) == 5
+    monkeypatch.chdir(root)
+    namespace: dict[str, Any] = {}
+    for cell in cells:
+        exec(compile(cell, "policymaker.md", "exec"), namespace)
+    assert len(namespace["population"]) == 27
+    counts = namespace["frame"].pivot_table(
+        index="policy", columns="tier", values="model", aggfunc="count", observed=False
+    )
+    assert counts.loc["eu-ai-act@2024.1"].tolist() == [20, 7, 0]
+    assert "eu-ai-act@2024.1               20       7           0" in section
+    sweep = namespace["sweep"]
+    assert len(sweep.flipping_rows()) == 18
+    assert sweep.tier_counts[[0, 4, -1], 1].tolist() == [19, 7, 1]
