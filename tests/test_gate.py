@@ -68,7 +68,13 @@ class TestGate:
         assert blocker.decision.tier is Tier.RESTRICTED
         assert blocker.deciding_rule == "over-1e26"
         assert [r.kind for r in blocker.rules] == ["not_ruled_out"]
-        assert "evidence shows training_flop at or below 1e+26 (now unknown" in blocker.line()
+        line = blocker.line()
+        # Decision format 1 shows the rule's atom on the unknown input; format 2 lists the rule under
+        # not_ruled_out with the evidence that settles it. Either way the line says what to supply.
+        assert (
+            "evidence shows training_flop at or below 1e+26 (now unknown" in line
+            or "over-1e26 is not ruled out: supply the training compute" in line
+        )
 
     def test_reads_not_ruled_out_entries(self) -> None:
         """A decision listing not_ruled_out (decision format 2) is gated on its settle text."""

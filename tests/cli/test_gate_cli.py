@@ -61,7 +61,9 @@ def test_unknown_evidence_blocks_and_says_what_to_supply() -> None:
     result = invoke_cli("gate", EXAMPLES / "missing-evidence.yaml", "-p", "illustrative-capability", "--as-of", AS_OF)
     assert result.returncode == BLOCKED_EXIT_CODE
     assert "restricted does not allow api; decided by critical-capability" in result.stdout
-    assert "evidence shows capability.cyber below 0.8 (now unknown" in result.stdout
+    flat = " ".join(result.stdout.split())
+    # Decision format 1 names the unknown input at its threshold; format 2 gives the not_ruled_out settle text.
+    assert "evidence shows capability.cyber below 0.8 (now unknown" in flat or "evaluation results in cyber" in flat
 
 
 def test_json(open_weights: Path) -> None:
