@@ -269,3 +269,9 @@ class Decision(_Doc):
     def digest(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`."""
         return "sha256:" + sha256_hex(self._canonical)
+
+    def _repr_html_(self) -> str:
+        """The decision as escaped, self-contained HTML (Jupyter shows it for a cell's last value)."""
+        from governance._html import decision_html
+
+        return decision_html(self)

@@ -134,7 +134,7 @@ def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: 
         settle.append(info.settled_by if info is not None else f"a known value of {feature}")
     entry = reason(rule, policy, values)
     entry["waiting_on"] = list(waiting)
-    entry["settle"] = "supply " + "; or ".join(settle) if settle else "no unknown input"
+    entry["settle"] = "supply " + "; and ".join(settle) if settle else "no unknown input"
     declared = rule.cannot_rule_out
     entry["finding"] = declared is not None
     if declared is not None:

@@ -79,3 +79,23 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def invoke_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in-process (typer's runner) as :func:`governance.cli.main` would: exit code, stdout, stderr.
+
+    A package error ends with its class's exit code and message, as it does in a real process.
+    """
+    from typer.testing import CliRunner
+
+    from governance.cli import app
+    from governance.exceptions import GovernanceError
+
+    argv = [str(a) for a in args]
+    result = CliRunner().invoke(app, argv, prog_name="governance")
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, GovernanceError):
+        code, stderr = result.exception.exit_code, stderr + f"error: {result.exception}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["governance", *argv], code, result.stdout, stderr)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from governance.schemas import SCHEMA_NAMES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,6 +41,7 @@ class TestWheel:
         assert "governance/_data/policies/illustrative-capability/1.0/policy.yaml" in names
         assert any(n.startswith("governance/_data/examples/candidates/") for n in names)
         assert "governance/data/spdx_licences.json" in names
+        assert {f"governance/data/schemas/{n}.schema.json" for n in SCHEMA_NAMES} <= set(names)
         assert "governance/py.typed" in names
         shipped = {str(p.relative_to(ROOT / "policies")) for p in (ROOT / "policies").rglob("policy.yaml")}
         packed = {

@@ -12,6 +12,7 @@ package raises on purpose ends the process with the exit code of its class (see
 4     the rule engine failed
 5     the ledger cannot be read or written
 6     a ledger or audit bundle does not verify
+7     ``governance gate``: a policy's tier does not allow the release
 ====  ==========================================================
 """
 
@@ -20,12 +21,15 @@ from __future__ import annotations
 import sys
 
 from governance.cli import audit as _audit  # noqa: F401 - registers commands
+from governance.cli import candidate as _candidate  # noqa: F401 - registers commands
 from governance.cli import compare as _compare  # noqa: F401 - registers commands
 from governance.cli import decide as _decide  # noqa: F401 - registers commands
 from governance.cli import evidence as _evidence  # noqa: F401 - registers commands
+from governance.cli import gate as _gate  # noqa: F401 - registers commands
 from governance.cli import ledger as _ledger  # noqa: F401 - registers commands
 from governance.cli import policy as _policy  # noqa: F401 - registers commands
 from governance.cli import policy_diff as _policy_diff  # noqa: F401 - registers commands
+from governance.cli import schema as _schema  # noqa: F401 - registers commands
 from governance.cli._app import app, console_error
 from governance.exceptions import GovernanceError
 

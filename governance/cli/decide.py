@@ -38,11 +38,15 @@ def decide_command(
     ),
     actor: str | None = typer.Option(None, "--actor", help="Who records (default $GOVERNANCE_ACTOR or login name)."),
     key: Path | None = typer.Option(None, "--key", help="Signing key for --record (default: beside a SQLite ledger)."),
+    since: Path | None = typer.Option(
+        None, "--since", help="An earlier decision (decide --format json, ledger show --format json): show what moved."
+    ),
 ) -> None:
     """Decide the release tier of each candidate under each policy.
 
     With --format json, prints a JSON array of decision documents (one per candidate and policy).
-    With --record, every decision is appended to the ledger first, all or none.
+    With --record, every decision is appended to the ledger first, all or none. With --since, each decision
+    is followed by what moved since the earlier decision under the same policy (JSON: decisions and changes).
     """
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
@@ -53,6 +57,11 @@ def decide_command(
 
         items = [(c, p, d) for (c, p), d in zip(pairs, decisions, strict=True)]
         record_decisions_cli(items, ledger=ledger, actor=actor, key=key)
+    if since is not None:
+        from governance.cli.since import show_since
+
+        show_since(since, decisions, as_json=output is OutputFormat.JSON)
+        return
     if output is OutputFormat.JSON:
         print_json([d.document() for d in decisions])
         return

@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,10 @@ from governance.exceptions import InputError
 from governance.policy import Policy
 from governance.tiers import Tier
 from governance.vectorised import VectorisedPolicy
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
 
 __all__ = [
     "COMPUTE_FEATURES",
@@ -360,6 +364,63 @@ class Comparison:
             }
             for i in rows
         ]
+
+    def columns(self) -> dict[str, list[Any]]:
+        """The results as columns, one row per model and policy (model order, then policy order).
+
+        ``model`` (a unique label), ``row`` (its index in the population), ``policy`` (``id@version``),
+        ``in_force``, ``tier``, ``decided_by`` (rule id, ``evidence.if_missing``, or None when no rule
+        fired), ``labels`` (sorted, joined with ``"; "``) and ``basis`` (``evidence``, or ``missing
+        evidence`` when missing evidence raised the tier).
+        """
+        n = len(self.population)
+        models = [self.population.label(i) for i in range(n)]
+        tier_names = np.array([t.value for t in TIERS], dtype=object)
+        out: dict[str, list[Any]] = {k: [] for k in ("model", "row", "policy", "in_force", "tier", "decided_by")}
+        out["labels"] = []
+        out["basis"] = []
+        for outcome in self.outcomes:
+            ids = [rule.id for rule in outcome.policy.rules]
+            lookup = np.array([*ids, None, EVIDENCE_FLOOR], dtype=object)
+            decider = outcome.decider.astype(np.int64)
+            labels: list[list[str]] = [[] for _ in range(n)]
+            for label, mask in outcome.label_masks.items():
+                for index in np.flatnonzero(mask):
+                    labels[index].append(label)
+            out["model"] += models
+            out["row"] += list(range(n))
+            out["policy"] += [outcome.ref] * n
+            out["in_force"] += [outcome.in_force] * n
+            out["tier"] += tier_names[outcome.tiers].tolist()
+            out["decided_by"] += lookup[np.where(decider >= 0, decider, len(ids) - decider - 1)].tolist()
+            out["labels"] += ["; ".join(found) for found in labels]
+            out["basis"] += np.where(outcome.rests_on_missing_evidence, "missing evidence", "evidence").tolist()
+        return out
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The :meth:`columns` as a pandas DataFrame (needs pandas: ``pip install pandas``)."""
+        try:
+            import pandas
+        except ImportError as exc:
+            raise ImportError("Comparison.to_pandas() needs pandas; it is not installed: pip install pandas") from exc
+        frame = pandas.DataFrame(self.columns())
+        frame["tier"] = pandas.Categorical(frame["tier"], categories=[t.value for t in TIERS], ordered=True)
+        return frame
+
+    def to_polars(self) -> polars.DataFrame:
+        """The :meth:`columns` as a polars DataFrame (needs polars: ``pip install polars``)."""
+        try:
+            import polars
+        except ImportError as exc:
+            raise ImportError("Comparison.to_polars() needs polars; it is not installed: pip install polars") from exc
+        tiers = polars.Enum([t.value for t in TIERS])
+        return polars.DataFrame(self.columns()).with_columns(polars.col("tier").cast(tiers))
+
+    def _repr_html_(self) -> str:
+        """The comparison as escaped, self-contained HTML (Jupyter shows it for a cell's last value)."""
+        from governance._html import comparison_html
+
+        return comparison_html(self)
 
     def document(
         self, *, limit: int | None = None, models: bool = True, reporter: Reporter | None = None

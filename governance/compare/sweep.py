@@ -162,6 +162,12 @@ class Sweep:
             out.setdefault(flip.row, flip)
         return out
 
+    def _repr_html_(self) -> str:
+        """The sweep as escaped, self-contained HTML (Jupyter shows it for a cell's last value)."""
+        from governance._html import sweep_html
+
+        return sweep_html(self)
+
     def document(self, population: Population, *, limit: int | None = None) -> dict[str, Any]:
         """The sweep as JSON-ready data; ``limit`` caps the list of flips."""
         shown = self.flips(limit)
