@@ -1,0 +1,61 @@
+"""Regressions for valid candidates that used to crash or print non-JSON from the command line.
+
+Each was found by the widened Hypothesis strategies (tests/test_core.py): ``Infinity`` printed by
+``--format json`` and a traceback from ``--record`` for ``training_flop: 1e-300``; exit 4 ("nan cannot
+be passed to the rule engine") for an old ``training_end`` with unknown upper compute; an
+``OverflowError`` for a training end centuries after a policy's reference date.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from governance.cli import main
+
+CASES = {
+    "tiny-compute": {"training_flop": 1e-300},
+    "old-unknown-upper": {"training_flop": {"lower": 1e24}, "training_end": "0001-01-01"},
+    "far-future": {"training_flop": 3e25, "training_end": "9999-12-31"},
+    "largest": {"training_flop": 1.7976931348623157e308, "fine_tuning_flop": 1.7976931348623157e308},
+}
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    else:
+        code = 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _reject(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+@pytest.mark.parametrize("compute", CASES.values(), ids=list(CASES))
+def test_json_and_record(compute: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every shipped policy decides; the JSON output is strict JSON; recording and verifying succeed."""
+    candidate = tmp_path / "candidate.yaml"
+    document = {"model": {"name": "Edge", "developer": "Lab"}, "compute": compute, "release": {"form": "open_weights"}}
+    candidate.write_text(yaml.safe_dump(document))
+    code, out, err = _run(
+        capsys, "decide", str(candidate), "--policy", "all", "--as-of", "2026-12-01", "--format", "json"
+    )
+    assert code == 0, err
+    decisions = json.loads(out, parse_constant=_reject)
+    assert decisions and all(d["schema_version"] == 2 for d in decisions)
+    ledger = tmp_path / "ledger.sqlite"
+    args = ("decide", str(candidate), "--policy", "illustrative-capability", "--as-of", "2026-12-01")
+    code, _out, err = _run(capsys, *args, "--record", "--ledger", str(ledger))
+    assert code == 0, err
+    code, _out, err = _run(capsys, "ledger", "verify", "--ledger", str(ledger))
+    assert code == 0, err
+    code, _out, err = _run(capsys, "ledger", "replay", "--ledger", str(ledger))
+    assert code == 0, err
