@@ -23,6 +23,7 @@ __all__ = [
     "SUPPORTED_DECISION_SCHEMAS",
     "AtomResult",
     "CannotRuleOutRef",
+    "ComputeAdjustment",
     "Decision",
     "EngineRef",
     "IntervalResolution",
@@ -30,6 +31,7 @@ __all__ = [
     "NearestThreshold",
     "NotRuledOut",
     "ObligationDue",
+    "PlanStepRef",
     "PolicyRef",
     "Reason",
     "SourceRef",
@@ -136,6 +138,29 @@ class NotRuledOut(_Doc):
     treated_as: CannotRuleOutRef | None = None
 
 
+class PlanStepRef(_Doc):
+    """One step of a staged release, as the policy's plan states it."""
+
+    id: str
+    access: str
+    gate: str
+    min_days: int | None = None
+
+
+class ComputeAdjustment(_Doc):
+    """How efficiency-adjusted compute was derived: ``training compute × 2 ** doublings``."""
+
+    reference_date: dt.date
+    date: dt.date
+    date_basis: Literal["training_end", "as_of"]
+    halving_months: float
+    doublings: float | None = None
+    """Schema 2: ``months from the reference date / halving_months``."""
+    factor: float | None = None
+    """``2 ** doublings``; absent when no double holds it (then ``factor_note`` says so)."""
+    factor_note: str | None = None
+
+
 class SuiteRef(_Doc):
     """An evaluation-suite version a decision used."""
 
@@ -211,11 +236,11 @@ class Decision(_Doc):
     reasons: list[Reason]
     labels: list[str]
     obligations: list[ObligationDue]
-    plan: list[dict[str, Any]] | None = None
+    plan: list[PlanStepRef] | None = None
     missing_evidence: list[MissingEvidence]
     nearest_thresholds: list[NearestThreshold]
     interval_resolutions: list[IntervalResolution]
-    compute_adjustment: dict[str, Any] | None = None
+    compute_adjustment: ComputeAdjustment | None = None
     evidence: dict[str, dict[str, Any]] | None = None
     """Per risk domain with evaluation results: the result that sets the capability and why, and the
     results set aside with reasons (:mod:`governance.evidence`). Absent without evaluations."""

@@ -18,12 +18,13 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal, overload
 
 from governance import explain
+from governance._parts import AdjustmentDoc
 from governance.candidate import Candidate
 from governance.compiled import Evaluation, compile_policy
 from governance.decision import DECISION_SCHEMA_VERSION, SUPPORTED_DECISION_SCHEMAS, Decision
 from governance.evidence.suites import Suite, SuiteCatalogue, shipped_suites
 from governance.exceptions import EngineError, InputError
-from governance.features import extract_features
+from governance.features import ComputeAdjustmentNote, extract_features
 from governance.logs import get_logger
 from governance.policy import Policy, PolicyKind
 from governance.tiers import Tier
@@ -145,13 +146,22 @@ def _decide_one(
     return decision
 
 
-def _adjustment(adjustment: dict[str, float | str], three_valued: bool) -> dict[str, Any]:
-    out = {key: explain.num(value) if isinstance(value, float) else value for key, value in adjustment.items()}
-    if not three_valued:
+def _adjustment(adjustment: ComputeAdjustmentNote, three_valued: bool) -> AdjustmentDoc:
+    out: AdjustmentDoc = {
+        "reference_date": adjustment.reference_date.isoformat(),
+        "date": adjustment.date.isoformat(),
+        "date_basis": adjustment.date_basis,
+        "halving_months": explain.num(adjustment.halving_months),
+    }
+    if three_valued:
+        out["doublings"] = explain.num(adjustment.doublings)
+    if adjustment.factor is not None:
+        out["factor"] = explain.num(adjustment.factor)
+    elif three_valued:
+        out["factor_note"] = f"2^{adjustment.doublings:.6g} is beyond the range of a double"
+    else:
         # Schema 1 wrote the factor only; it never held a factor beyond a double (such decisions failed).
-        if "factor" not in out:
-            raise EngineError("this decision cannot be written in decision schema 1: its efficiency factor overflows")
-        del out["doublings"]
+        raise EngineError("this decision cannot be written in decision schema 1: its efficiency factor overflows")
     return out
 
 

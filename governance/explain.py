@@ -11,8 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
+from governance._parts import (
+    AtomDoc,
+    Bounded,
+    IntervalDoc,
+    MissingDoc,
+    NearestDoc,
+    NotRuledOutDoc,
+    ObligationDoc,
+    ReasonDoc,
+    SourceDoc,
+)
 from governance.compiled import CompiledPolicy
 from governance.features import FeatureVector, feature_info, scale_by_power_of_two
 from governance.policy import Atom, Condition, Policy, Rule
@@ -36,7 +47,7 @@ _COMPUTE = frozenset({"training_flop", "training_flop_total", "effective_flop"})
 _EXACT_INT = 2.0**53
 
 
-UNBOUNDED = "unbounded"
+UNBOUNDED: Literal["unbounded"] = "unbounded"
 """Written where a margin, distance or ratio is too large for a double: the truth in words, never ``inf``."""
 
 
@@ -47,28 +58,29 @@ def num(value: float) -> float | int:
     return value
 
 
-def difference(left: float, right: float) -> float | int | str:
+def difference(left: float, right: float) -> Bounded:
     """``left - right`` of two finite numbers, or ``"unbounded"`` when no double holds it."""
     result = left - right
     return num(result) if math.isfinite(result) else UNBOUNDED
 
 
-def ratio(numerator: float, denominator: float) -> float | int | str:
+def ratio(numerator: float, denominator: float) -> Bounded:
     """``numerator / denominator`` (denominator > 0), or ``"unbounded"`` when no double holds it."""
     result = numerator / denominator
     return num(result) if math.isfinite(result) else UNBOUNDED
 
 
-def _compact(entry: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in entry.items() if value is not None}
-
-
-def source_ref(policy: Policy, source_id: str) -> dict[str, Any]:
+def source_ref(policy: Policy, source_id: str) -> SourceDoc:
     """The cited source as it appears in the decision (the static checks guarantee it exists)."""
     source = policy.sources_by_id.get(source_id)
     if source is None:
         return {"id": source_id, "title": source_id}
-    return _compact({"id": source.id, "title": source.title, "url": source.url, "section": source.section})
+    ref: SourceDoc = {"id": source.id, "title": source.title}
+    if source.url is not None:
+        ref["url"] = source.url
+    if source.section is not None:
+        ref["section"] = source.section
+    return ref
 
 
 def _holds(op: str, value: float, threshold: float) -> bool:
@@ -82,7 +94,7 @@ def _holds(op: str, value: float, threshold: float) -> bool:
 
 
 def _atoms(
-    item: Atom | Condition, policy: Policy, values: Mapping[str, float], out: list[dict[str, Any]], three_valued: bool
+    item: Atom | Condition, policy: Policy, values: Mapping[str, float], out: list[AtomDoc], three_valued: bool
 ) -> None:
     if isinstance(item, Condition):
         for sub in item.items:
@@ -90,14 +102,13 @@ def _atoms(
         return
     threshold = policy.threshold(item)
     value = values[item.feature]
-    result: dict[str, Any] = {"feature": item.feature, "op": item.op, "threshold": num(threshold)}
-    if math.isinf(value) and three_valued:
-        # Unknown: a lower bound is not ruled out (it would hold if the value were high enough), an
-        # upper bound does not hold (unknown is never read as below a threshold).
-        result["holds"] = False
+    unknown = math.isinf(value) and three_valued
+    # Unknown: a lower bound is not ruled out (it would hold if the value were high enough), an upper
+    # bound does not hold (unknown is never read as below a threshold).
+    holds = False if unknown else _holds(item.op, value, threshold)
+    result: AtomDoc = {"feature": item.feature, "op": item.op, "threshold": num(threshold), "holds": holds}
+    if unknown:
         result["unknown"] = True
-    else:
-        result["holds"] = _holds(item.op, value, threshold)
     if not math.isinf(value):
         result["value"] = num(value)
         result["margin"] = difference(value, threshold) if three_valued else num(value - threshold)
@@ -106,9 +117,9 @@ def _atoms(
     out.append(result)
 
 
-def reason(rule: Rule, policy: Policy, values: Mapping[str, float], *, three_valued: bool = True) -> dict[str, Any]:
+def reason(rule: Rule, policy: Policy, values: Mapping[str, float], *, three_valued: bool = True) -> ReasonDoc:
     """A fired rule with every atom as evaluated (``three_valued=False``: as decision schema 1 wrote it)."""
-    atoms: list[dict[str, Any]] = []
+    atoms: list[AtomDoc] = []
     _atoms(rule.when, policy, values, atoms, three_valued)
     return {
         "rule": rule.id,
@@ -121,7 +132,7 @@ def reason(rule: Rule, policy: Policy, values: Mapping[str, float], *, three_val
     }
 
 
-def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: tuple[str, ...]) -> dict[str, Any]:
+def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: tuple[str, ...]) -> NotRuledOutDoc:
     """A rule that would fire if some unknown input were high enough: what it waits on, and what settles it."""
     values = features.values
     waiting: dict[str, None] = {}
@@ -132,11 +143,20 @@ def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: 
     for feature in waiting:
         info = feature_info(feature, domains)
         settle.append(info.settled_by if info is not None else f"a known value of {feature}")
-    entry = reason(rule, policy, values)
-    entry["waiting_on"] = list(waiting)
-    entry["settle"] = "supply " + "; and ".join(settle) if settle else "no unknown input"
     declared = rule.cannot_rule_out
-    entry["finding"] = declared is not None
+    base = reason(rule, policy, values)
+    entry: NotRuledOutDoc = {
+        "rule": base["rule"],
+        "tier": base["tier"],
+        "rationale": base["rationale"],
+        "source": base["source"],
+        "labels": base["labels"],
+        "obligations": base["obligations"],
+        "atoms": base["atoms"],
+        "waiting_on": list(waiting),
+        "settle": "supply " + "; and ".join(settle) if settle else "no unknown input",
+        "finding": declared is not None,
+    }
     if declared is not None:
         entry["treated_as"] = {
             "reading": declared.treat_as,
@@ -146,12 +166,12 @@ def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: 
     return entry
 
 
-def obligations(policy: Policy, attached: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+def obligations(policy: Policy, attached: Mapping[str, list[str]]) -> list[ObligationDoc]:
     """The obligations attached (obligation id to the ids of the rules that attached it)."""
-    out: list[dict[str, Any]] = []
+    out: list[ObligationDoc] = []
     for obligation_id in sorted(attached):
         spec = policy.obligations_by_id.get(obligation_id)
-        entry: dict[str, Any] = {
+        entry: ObligationDoc = {
             "id": obligation_id,
             "text": spec.text if spec else obligation_id,
             "source": source_ref(policy, spec.source if spec else ""),
@@ -165,11 +185,11 @@ def obligations(policy: Policy, attached: Mapping[str, list[str]]) -> list[dict[
     return out
 
 
-def missing_evidence(compiled: CompiledPolicy, features: FeatureVector) -> list[dict[str, Any]]:
+def missing_evidence(compiled: CompiledPolicy, features: FeatureVector) -> list[MissingDoc]:
     """Unknown inputs that the policy reads or requires, each with why it is unknown."""
     required = set(compiled.policy.evidence.required_domains)
     reads_compute = any(compiled.reads(f) for f in _COMPUTE)
-    out: list[dict[str, Any]] = []
+    out: list[MissingDoc] = []
     for feature, why in sorted(features.missing.items()):
         family, _, domain = feature.partition(".")
         is_required = family == "capability" and domain in required
@@ -179,12 +199,10 @@ def missing_evidence(compiled: CompiledPolicy, features: FeatureVector) -> list[
     return out
 
 
-def interval_resolutions(compiled: CompiledPolicy, features: FeatureVector) -> list[dict[str, Any]]:
+def interval_resolutions(compiled: CompiledPolicy, features: FeatureVector) -> list[IntervalDoc]:
     """Thresholds that fall inside an input's interval, and the side the policy's stance put them on."""
-    doublings = 0.0
-    if features.adjustment is not None:
-        doublings = float(features.adjustment.get("doublings", 0.0))
-    out: list[dict[str, Any]] = []
+    doublings = features.adjustment.doublings if features.adjustment is not None else 0.0
+    out: list[IntervalDoc] = []
     for note in features.intervals:
         scales = (
             {"training_flop": 0.0, "effective_flop": doublings}
@@ -201,28 +219,32 @@ def interval_resolutions(compiled: CompiledPolicy, features: FeatureVector) -> l
             used = math.inf if math.isinf(note.used) else scaled(note.used)
             for threshold in compiled.thresholds.get(target, ()):
                 if lower < threshold <= upper:
-                    entry = {
+                    entry: IntervalDoc = {
                         "feature": target,
                         "threshold": num(threshold),
-                        "lower": None if note.lower is None else num(scaled(note.lower)),
-                        "estimate": None if note.estimate is None else num(scaled(note.estimate)),
-                        "upper": None if note.upper is None else num(scaled(note.upper)),
-                        "used": None if math.isinf(used) else num(used),
                         "stance": note.stance,
                         "resolved": "above" if used >= threshold else "below",
                     }
-                    out.append(_compact(entry))
+                    if note.lower is not None:
+                        entry["lower"] = num(scaled(note.lower))
+                    if note.estimate is not None:
+                        entry["estimate"] = num(scaled(note.estimate))
+                    if note.upper is not None:
+                        entry["upper"] = num(scaled(note.upper))
+                    if not math.isinf(used):
+                        entry["used"] = num(used)
+                    out.append(entry)
     return out
 
 
-def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], tier: Tier) -> list[dict[str, Any]]:
+def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], tier: Tier) -> list[NearestDoc]:
     """For each known feature, the smallest raise of that feature alone that lifts the tier.
 
     Candidate thresholds are the lower-bound thresholds of rules above the current tier, tried in
     ascending order with the scalar evaluator on just those rules until one fires or is not ruled out
     (the other rules above the tier neither, and do not read the feature).
     """
-    out: list[dict[str, Any]] = []
+    out: list[NearestDoc] = []
     trial = dict(values)  # one scratch copy: each probe sets one feature and puts it back
     rules = compiled.scalar
     for feature, (steps, candidates) in compiled.raising_thresholds(tier).items():
@@ -238,7 +260,7 @@ def nearest_thresholds(compiled: CompiledPolicy, values: Mapping[str, float], ti
             trial[feature] = value
             if fired:
                 raised = compiled.tier_of(fired)
-                entry: dict[str, Any] = {
+                entry: NearestDoc = {
                     "feature": feature,
                     "value": num(value),
                     "threshold": num(threshold),

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "ComputeAdjustmentNote",
     "FeatureInfo",
     "FeatureVector",
     "IntervalNote",
@@ -136,6 +137,20 @@ class IntervalNote:
     stance: str
 
 
+@dataclass(frozen=True)
+class ComputeAdjustmentNote:
+    """How ``effective_flop`` was derived: training compute times ``2 ** doublings``."""
+
+    reference_date: dt.date
+    date: dt.date
+    date_basis: Literal["training_end", "as_of"]
+    halving_months: float
+    doublings: float
+    """Months from the reference date to ``date``, over the halving time (finite for every date)."""
+    factor: float | None
+    """``2 ** doublings``; None when it is beyond the range of a double."""
+
+
 @dataclass
 class FeatureVector:
     """The features of one candidate under one policy at one date."""
@@ -144,8 +159,8 @@ class FeatureVector:
     missing: dict[str, str] = field(default_factory=dict)
     """Feature name to why it is unknown."""
     intervals: list[IntervalNote] = field(default_factory=list)
-    adjustment: dict[str, float | str] | None = None
-    """How ``effective_flop`` was derived (dates, months elapsed, factor)."""
+    adjustment: ComputeAdjustmentNote | None = None
+    """How ``effective_flop`` was derived (dates, doublings, factor)."""
     evidence: dict[str, dict[str, object]] = field(default_factory=dict)
     """Per domain with evaluation results: which result sets the capability, and why; the results set
     aside, with reasons (empty when the candidate has no evaluations)."""
@@ -273,24 +288,21 @@ def extract_features(
         saturating_sum(flop, candidate.compute.fine_tuning_flop or 0.0) if known else UNKNOWN
     )
 
-    adjustment: dict[str, float | str] | None = None
+    adjustment: ComputeAdjustmentNote | None = None
     params = policy.parameters
     if params.reference_date is not None and params.halving_months is not None:
         day = candidate.compute.training_end or as_of
         exponent = efficiency_exponent(policy, day)
         values["effective_flop"] = scale_by_power_of_two(flop, exponent) if known else UNKNOWN
-        adjustment = {
-            "reference_date": params.reference_date.isoformat(),
-            "date": day.isoformat(),
-            "date_basis": "training_end" if candidate.compute.training_end else "as_of",
-            "halving_months": params.halving_months,
-            "doublings": exponent,
-        }
         factor = efficiency_factor(policy, day)
-        if factor is not None and factor != 0.0:
-            adjustment["factor"] = factor
-        else:
-            adjustment["factor_note"] = f"2^{exponent:.6g} is beyond the range of a double"
+        adjustment = ComputeAdjustmentNote(
+            params.reference_date,
+            day,
+            "training_end" if candidate.compute.training_end else "as_of",
+            params.halving_months,
+            exponent,
+            factor,
+        )
     else:
         values["effective_flop"] = flop
 

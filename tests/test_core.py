@@ -64,8 +64,9 @@ class TestEveryValidInputDecides:
         """2 ** (months / halving) for a date centuries on is not computed as a float (was OverflowError)."""
         candidate = _candidate(training_flop=3e25, training_end="9999-12-31")
         decision = decide(candidate, load_policy("illustrative-capability@2.0"), as_of=dt.date(9999, 12, 31))
-        adjustment = decision.compute_adjustment or {}
-        assert "factor" not in adjustment and "beyond the range of a double" in adjustment["factor_note"]
+        adjustment = decision.compute_adjustment
+        assert adjustment is not None and adjustment.factor is None
+        assert "beyond the range of a double" in (adjustment.factor_note or "")
         assert decision.tier.value == "restricted"
 
     def test_old_training_end_with_unknown_upper_compute(self) -> None:

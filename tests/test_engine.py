@@ -200,7 +200,7 @@ class TestEffectiveCompute:
         candidate = make_candidate(5e24, compute={"training_end": "2024-09-01"})
         decision = decide(candidate, self.POLICY, as_of=AS_OF)
         assert decision.compute_adjustment is not None
-        assert decision.compute_adjustment["factor"] == pytest.approx(2.0, rel=0.01)
+        assert decision.compute_adjustment.factor == pytest.approx(2.0, rel=0.01)
         assert decision.tier is Tier.STAGED
 
     def test_decision_date_used_without_training_end(self) -> None:

@@ -158,7 +158,7 @@ def render_decision(decision: Decision, console: Console) -> None:
     if decision.plan:
         plan = section_table("staged plan", "step", "access", "gate", "min days")
         for step in decision.plan:
-            plan.add_row(str(step["id"]), str(step["access"]), str(step["gate"]), str(step.get("min_days", "")))
+            plan.add_row(step.id, step.access, step.gate, "" if step.min_days is None else str(step.min_days))
         parts.append(plan)
 
     console.print(Panel(Group(*parts), title=title, title_align="left"))
