@@ -208,6 +208,19 @@ class CompiledPolicy:
         self.required_gaps: tuple[str, ...] = tuple(f"evidence_gap.{d}" for d in policy.evidence.required_domains)
         """The features whose value 1 (no evidence in a required domain) brings in the evidence floor."""
         self.floor_rank = policy.evidence.if_missing_tier.rank
+        reads_compute = any(f in self.thresholds for f in ("training_flop", "training_flop_total", "effective_flop"))
+        self.needed: tuple[str, ...] = tuple(
+            dict.fromkeys(
+                (
+                    *self.features,
+                    *self.required_gaps,
+                    *(f"capability.{d}" for d in policy.evidence.required_domains),
+                    *(("training_flop",) if reads_compute else ()),
+                )
+            )
+        )
+        """Every feature a decision under this policy derives: those the rules read, and what the missing
+        evidence and the evidence floor report on. Nothing else is derived."""
         self.scalar: tuple[ScalarRule, ...] = tuple(_scalar(condition) for condition in self.conditions)
         """The scalar evaluator: one closure per rule, giving its :class:`Outcome`."""
         self._raising: dict[Tier, dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]] = {}

@@ -68,7 +68,7 @@ def _decide_one(
     schema: int,
 ) -> Decision:
     compiled = compile_policy(policy)
-    features = extract_features(candidate, policy, as_of, suites)
+    features = extract_features(candidate, policy, as_of, suites, names=compiled.needed)
     values = features.values
     evaluation = compiled.evaluate_durable(values) if evaluator == "durable_rules" else compiled.evaluate_scalar(values)
     if schema == 1:

@@ -35,14 +35,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from governance.candidate import BUILTIN_DOMAINS, Candidate, FlopInterval, Release, ReleaseForm
+from governance.candidate import BUILTIN_DOMAINS, Candidate, CapabilityScore, FlopInterval, Release, ReleaseForm
 from governance.evidence.assess import assess_evidence, choose_capability
 from governance.evidence.openness import eu_foss_licence, release_openness
 from governance.evidence.suites import Suite, SuiteCatalogue, empty_suites
+from governance.exceptions import InputError
 from governance.policy import ComputeStance, Policy
 
 if TYPE_CHECKING:
@@ -53,11 +55,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "ColumnInputs",
     "ComputeAdjustmentNote",
+    "Feature",
     "FeatureInfo",
     "FeatureVector",
     "IntervalNote",
+    "catalogue",
     "extract_features",
+    "feature",
     "feature_info",
     "policy_domains",
 ]
@@ -232,16 +238,9 @@ def saturating_sum(left: float, right: float) -> float:
 # give the same doubles as the scalar forms above, element by element.
 
 
-def factor_column(policy: Policy, days: Sequence[dt.date]) -> FloatArray:
-    """:func:`efficiency_factor` of each day, ``inf`` where no double holds it."""
-    import numpy as np
-
-    factors = [efficiency_factor(policy, day) for day in days]
-    return np.array([math.inf if f is None else f for f in factors], dtype=np.float64)
-
-
 def scale_column(values: FloatArray, factors: FloatArray) -> FloatArray:
-    """:func:`scale_by_power_of_two` over a column (factors from :func:`factor_column`); unknown stays unknown."""
+    """:func:`scale_by_power_of_two` over a column of factors (``inf`` where no double holds one); unknown stays
+    unknown."""
     import numpy as np
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -260,102 +259,352 @@ def saturating_sum_column(values: FloatArray, extra: FloatArray) -> FloatArray:
     return out
 
 
+# -- the registry: each feature's scalar and column forms, side by side ----------------------------
+
+
+class ColumnInputs(Protocol):
+    """The raw columns of a population (``nan`` where a value is unknown), as the column forms read them.
+
+    :class:`~governance.compare.population.Population` implements it. The ``per_*`` methods evaluate a
+    scalar function once per distinct value and spread the results over the rows, so a derivation
+    written once for one candidate serves every row.
+    """
+
+    @property
+    def training_flop(self) -> FloatArray: ...
+    @property
+    def training_flop_lower(self) -> FloatArray: ...
+    @property
+    def training_flop_upper(self) -> FloatArray: ...
+    @property
+    def fine_tuning_flop(self) -> FloatArray: ...
+    @property
+    def revenue_usd(self) -> FloatArray: ...
+    @property
+    def parameters(self) -> FloatArray: ...
+
+    def __len__(self) -> int: ...
+
+    def per_release(self, derive: Callable[[Release], float]) -> FloatArray:
+        """``derive`` of each row's release plan (form, licence and components)."""
+        ...
+
+    def per_modalities(self, derive: Callable[[tuple[str, ...]], float]) -> FloatArray:
+        """``derive`` of each row's output modalities."""
+        ...
+
+    def per_day(self, derive: Callable[[dt.date], float], as_of: dt.date) -> FloatArray:
+        """``derive`` of the date each row's compute ages from (its end of training, else ``as_of``)."""
+        ...
+
+    def capability(self, domain: str) -> FloatArray | None:
+        """The capability column of ``domain`` (``nan`` where unknown), or None when there is none."""
+        ...
+
+
+class _Scalar:
+    """The inputs of one candidate under one policy on one date, each derived on first use."""
+
+    def __init__(self, candidate: Candidate, policy: Policy, as_of: dt.date, suites: SuiteCatalogue | None) -> None:
+        self.candidate = candidate
+        self.policy = policy
+        self.as_of = as_of
+        self.suites = suites
+        self.missing: dict[str, str] = {}
+        self.intervals: list[IntervalNote] = []
+        self.adjustment: ComputeAdjustmentNote | None = None
+        self.used_suites: dict[str, Suite] = {}
+
+    @cached_property
+    def flop(self) -> float:
+        value = self.candidate.compute.training_flop
+        flop, note = _resolve_flop(value, self.policy.parameters.compute_stance)
+        if note is not None:
+            self.intervals.append(note)
+        if math.isinf(flop):
+            self.missing["training_flop"] = (
+                "training compute is unknown"
+                if value is None
+                else "training compute has no upper bound; read as above every threshold"
+            )
+        return flop
+
+    @cached_property
+    def release(self) -> dict[str, float]:
+        return release_features(self.candidate.release)
+
+    @cached_property
+    def evidence(self) -> tuple[dict[str, tuple[CapabilityScore | None, str | None]], dict[str, dict[str, object]]]:
+        """Per domain the capability read (and why it is unknown), and the decision's evidence records."""
+        domains = policy_domains(self.policy)
+        assessed = assess_evidence(
+            self.candidate,
+            self.policy.evidence,
+            domains,
+            self.as_of,
+            weights_public=self.release["release.weights_public"] == 1.0,
+            suites=self.suites or empty_suites(),
+        )
+        self.used_suites = {
+            result.suite.digest: result.suite
+            for domain in assessed.values()
+            for result in domain.results
+            if result.suite is not None
+        }
+        scores: dict[str, tuple[CapabilityScore | None, str | None]] = {}
+        records: dict[str, dict[str, object]] = {}
+        for domain in domains:
+            score, record, why = choose_capability(self.candidate.capability(domain), assessed.get(domain))
+            if record is not None:
+                records[domain] = record
+            scores[domain] = (score, why)
+        return scores, records
+
+    def capability(self, domain: str) -> float:
+        score, why = self.evidence[0][domain]
+        name = f"capability.{domain}"
+        if score is None:
+            self.missing[name] = why or f"no capability evidence for {domain}"
+            return UNKNOWN
+        if score.upper is not None:
+            self.intervals.append(IntervalNote(name, score.lower, score.score, score.upper, score.upper, "upper_bound"))
+        return score.bound
+
+    def stated(self, feature: str, value: float | None, why: str) -> float:
+        if value is None:
+            self.missing[feature] = why
+            return UNKNOWN
+        return value
+
+
+ScalarForm = Callable[[_Scalar], float]
+ColumnForm = Callable[[ColumnInputs, Policy, dt.date], "FloatArray"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature, defined once: what it means (:class:`FeatureInfo`), and how it is derived from one
+    candidate (``scalar``) and from a population's columns (``column``), giving the same doubles."""
+
+    info: FeatureInfo
+    scalar: ScalarForm
+    column: ColumnForm
+
+
+def _known(column: FloatArray) -> FloatArray:
+    import numpy as np
+
+    out: FloatArray = np.where(np.isnan(column), np.inf, column)
+    return out
+
+
+def _flop_column(inputs: ColumnInputs, policy: Policy) -> FloatArray:
+    """:func:`_resolve_flop` over a population's compute columns."""
+    import numpy as np
+
+    est, low, up = inputs.training_flop, inputs.training_flop_lower, inputs.training_flop_upper
+    interval = ~np.isnan(low) | ~np.isnan(up)
+    conservative = _known(up)
+    resolved = (
+        np.where(np.isnan(est), conservative, est)
+        if policy.parameters.compute_stance is ComputeStance.ESTIMATE
+        else conservative
+    )
+    out: FloatArray = np.where(interval, resolved, _known(est))
+    return out
+
+
+def _total_scalar(s: _Scalar) -> float:
+    flop = s.flop
+    return UNKNOWN if math.isinf(flop) else saturating_sum(flop, s.candidate.compute.fine_tuning_flop or 0.0)
+
+
+def _total_column(c: ColumnInputs, policy: Policy, as_of: dt.date) -> FloatArray:
+    import numpy as np
+
+    extra = np.where(np.isnan(c.fine_tuning_flop), 0.0, c.fine_tuning_flop)
+    return saturating_sum_column(_flop_column(c, policy), extra)
+
+
+def _ages(policy: Policy) -> bool:
+    return policy.parameters.reference_date is not None and policy.parameters.halving_months is not None
+
+
+def _effective_scalar(s: _Scalar) -> float:
+    flop = s.flop
+    if not _ages(s.policy):
+        return flop
+    params = s.policy.parameters
+    assert params.reference_date is not None
+    assert params.halving_months is not None
+    day = s.candidate.compute.training_end or s.as_of
+    exponent = efficiency_exponent(s.policy, day)
+    s.adjustment = ComputeAdjustmentNote(
+        params.reference_date,
+        day,
+        "training_end" if s.candidate.compute.training_end else "as_of",
+        params.halving_months,
+        exponent,
+        efficiency_factor(s.policy, day),
+    )
+    return UNKNOWN if math.isinf(flop) else scale_by_power_of_two(flop, exponent)
+
+
+def _effective_column(c: ColumnInputs, policy: Policy, as_of: dt.date) -> FloatArray:
+    flop = _flop_column(c, policy)
+    if not _ages(policy):
+        return flop
+
+    def factor(day: dt.date) -> float:
+        value = efficiency_factor(policy, day)
+        return math.inf if value is None else value
+
+    return scale_column(flop, c.per_day(factor, as_of))
+
+
+def _generative(modalities: tuple[str, ...]) -> float:
+    return 1.0 if set(modalities) & _GENERATIVE or not modalities else 0.0
+
+
+def _release_flag(name: str) -> Feature:
+    return Feature(
+        _FIXED[name],
+        lambda s: s.release[name],
+        lambda c, policy, as_of: c.per_release(lambda release: release_features(release)[name]),
+    )
+
+
+def _openness(release: Release) -> float:
+    return float(release.form.openness)
+
+
+_GENERATIVE = frozenset({"text", "audio", "image", "video"})
+_REGISTRY: dict[str, Feature] = {
+    feature.info.name: feature
+    for feature in (
+        Feature(_FIXED["training_flop"], lambda s: s.flop, lambda c, policy, as_of: _flop_column(c, policy)),
+        Feature(_FIXED["training_flop_total"], _total_scalar, _total_column),
+        Feature(_FIXED["effective_flop"], _effective_scalar, _effective_column),
+        Feature(
+            _FIXED["release.openness"],
+            lambda s: _openness(s.candidate.release),
+            lambda c, policy, as_of: c.per_release(_openness),
+        ),
+        Feature(
+            _FIXED["developer.revenue_usd"],
+            lambda s: s.stated(
+                "developer.revenue_usd",
+                s.candidate.developer.annual_revenue_usd if s.candidate.developer else None,
+                "developer revenue is not stated",
+            ),
+            lambda c, policy, as_of: _known(c.revenue_usd),
+        ),
+        Feature(
+            _FIXED["model.parameters"],
+            lambda s: s.stated("model.parameters", s.candidate.model.parameters, "parameter count is not stated"),
+            lambda c, policy, as_of: _known(c.parameters),
+        ),
+        Feature(
+            _FIXED["model.generative"],
+            lambda s: _generative(s.candidate.model.modalities),
+            lambda c, policy, as_of: c.per_modalities(_generative),
+        ),
+        Feature(
+            _FIXED["model.bio_sequence"],
+            lambda s: 1.0 if s.candidate.model.trained_primarily_on_biological_sequences else 0.0,
+            lambda c, policy, as_of: _zeros(len(c)),
+        ),
+        *(
+            _release_flag(name)
+            for name in (
+                "release.weights_public",
+                "release.foss_licence",
+                "release.architecture_public",
+                "release.usage_info_public",
+                "release.mof_class",
+                "release.osaid",
+            )
+        ),
+    )
+}
+
+
+def _zeros(n: int) -> FloatArray:
+    import numpy as np
+
+    return np.zeros(n, dtype=np.float64)
+
+
+def _domain_feature(name: str, domains: tuple[str, ...]) -> Feature | None:
+    info = feature_info(name, domains)
+    if info is None:
+        return None
+    domain = name.partition(".")[2]
+    if info.kind == "capability":
+
+        def capability_column(c: ColumnInputs, policy: Policy, as_of: dt.date) -> FloatArray:
+            import numpy as np
+
+            column = c.capability(domain)
+            return np.full(len(c), np.inf) if column is None else _known(column)
+
+        return Feature(info, lambda s: s.capability(domain), capability_column)
+
+    def gap_scalar(s: _Scalar) -> float:
+        return 1.0 if s.evidence[0][domain][0] is None else 0.0
+
+    def gap_column(c: ColumnInputs, policy: Policy, as_of: dt.date) -> FloatArray:
+        import numpy as np
+
+        column = c.capability(domain)
+        return np.ones(len(c)) if column is None else np.isnan(column).astype(np.float64)
+
+    return Feature(info, gap_scalar, gap_column)
+
+
+def feature(name: str, domains: tuple[str, ...] = BUILTIN_DOMAINS) -> Feature | None:
+    """The registry entry of feature ``name`` (its meaning and both derivations), or None."""
+    return _REGISTRY.get(name) or _domain_feature(name, domains)
+
+
+def catalogue(domains: tuple[str, ...]) -> tuple[str, ...]:
+    """Every feature name for these risk domains."""
+    names = list(_REGISTRY)
+    for domain in domains:
+        names += [f"capability.{domain}", f"evidence_gap.{domain}"]
+    return tuple(names)
+
+
 def extract_features(
-    candidate: Candidate, policy: Policy, as_of: dt.date, suites: SuiteCatalogue | None = None
+    candidate: Candidate,
+    policy: Policy,
+    as_of: dt.date,
+    suites: SuiteCatalogue | None = None,
+    names: Iterable[str] | None = None,
 ) -> FeatureVector:
-    """Derive every catalogue feature of ``candidate`` under ``policy`` on ``as_of``.
+    """Derive the features ``names`` (default: the whole catalogue) of ``candidate`` under ``policy`` on ``as_of``.
 
     ``suites`` are the evaluation suites in force (none when omitted: every evaluation result is then
-    set aside as of an unknown suite). Nothing is read from disk.
+    set aside as of an unknown suite). Nothing is read from disk. The decision's evidence records are
+    derived whenever the candidate has evaluation results, whichever features are asked for.
+
+    Raises:
+        InputError: when a name is not in the catalogue for the policy's domains.
     """
-    stance = policy.parameters.compute_stance
-    values: dict[str, float] = {}
-    missing: dict[str, str] = {}
-    intervals: list[IntervalNote] = []
-
-    flop, note = _resolve_flop(candidate.compute.training_flop, stance)
-    if note is not None:
-        intervals.append(note)
-    if math.isinf(flop):
-        missing["training_flop"] = (
-            "training compute is unknown"
-            if candidate.compute.training_flop is None
-            else "training compute has no upper bound; read as above every threshold"
-        )
-    known = not math.isinf(flop)
-    values["training_flop"] = flop
-    values["training_flop_total"] = (
-        saturating_sum(flop, candidate.compute.fine_tuning_flop or 0.0) if known else UNKNOWN
-    )
-
-    adjustment: ComputeAdjustmentNote | None = None
-    params = policy.parameters
-    if params.reference_date is not None and params.halving_months is not None:
-        day = candidate.compute.training_end or as_of
-        exponent = efficiency_exponent(policy, day)
-        values["effective_flop"] = scale_by_power_of_two(flop, exponent) if known else UNKNOWN
-        factor = efficiency_factor(policy, day)
-        adjustment = ComputeAdjustmentNote(
-            params.reference_date,
-            day,
-            "training_end" if candidate.compute.training_end else "as_of",
-            params.halving_months,
-            exponent,
-            factor,
-        )
-    else:
-        values["effective_flop"] = flop
-
     domains = policy_domains(policy)
-    release = release_features(candidate.release)
-    assessed = assess_evidence(
-        candidate,
-        policy.evidence,
-        domains,
-        as_of,
-        weights_public=release["release.weights_public"] == 1.0,
-        suites=suites or empty_suites(),
-    )
-    used = {
-        result.suite.digest: result.suite
-        for domain in assessed.values()
-        for result in domain.results
-        if result.suite is not None
-    }
-    evidence: dict[str, dict[str, object]] = {}
-    for domain in domains:
-        score, record, why = choose_capability(candidate.capability(domain), assessed.get(domain))
-        if record is not None:
-            evidence[domain] = record
-        if score is None:
-            values[f"capability.{domain}"] = UNKNOWN
-            values[f"evidence_gap.{domain}"] = 1.0
-            missing[f"capability.{domain}"] = why or f"no capability evidence for {domain}"
-        else:
-            values[f"capability.{domain}"] = score.bound
-            values[f"evidence_gap.{domain}"] = 0.0
-            if score.upper is not None:
-                intervals.append(
-                    IntervalNote(
-                        f"capability.{domain}", score.lower, score.score, score.upper, score.upper, "upper_bound"
-                    )
-                )
-
-    values["release.openness"] = float(candidate.release.form.openness)
-    revenue = candidate.developer.annual_revenue_usd if candidate.developer else None
-    values["developer.revenue_usd"] = UNKNOWN if revenue is None else revenue
-    if revenue is None:
-        missing["developer.revenue_usd"] = "developer revenue is not stated"
-    parameters = candidate.model.parameters
-    values["model.parameters"] = UNKNOWN if parameters is None else parameters
-    if parameters is None:
-        missing["model.parameters"] = "parameter count is not stated"
-    generative = {"text", "audio", "image", "video"} & set(candidate.model.modalities)
-    values["model.generative"] = 1.0 if generative or not candidate.model.modalities else 0.0
-    values["model.bio_sequence"] = 1.0 if candidate.model.trained_primarily_on_biological_sequences else 0.0
-    values.update(release)
-    suites_used = tuple(sorted(used.values(), key=lambda suite: suite.id))
-    return FeatureVector(values, missing, intervals, adjustment, evidence, suites_used)
+    inputs = _Scalar(candidate, policy, as_of, suites)
+    values: dict[str, float] = {}
+    for name in catalogue(domains) if names is None else names:
+        entry = feature(name, domains)
+        if entry is None:
+            raise InputError(f"feature {name!r} is not in the catalogue for {policy.ref}")
+        values[name] = entry.scalar(inputs)
+    records: dict[str, dict[str, object]] = {}
+    suites_used: tuple[Suite, ...] = ()
+    if candidate.evaluations:
+        records = inputs.evidence[1]
+        suites_used = tuple(sorted(inputs.used_suites.values(), key=lambda suite: suite.id))
+    return FeatureVector(values, inputs.missing, inputs.intervals, inputs.adjustment, records, suites_used)
 
 
 _ARCHITECTURE = {"architecture", "model_architecture", "inference_code", "training_code", "code"}

@@ -38,15 +38,8 @@ from governance._yaml import pydantic_problems
 from governance.candidate import Candidate, Release, ReleaseForm
 from governance.compiled import compile_policy
 from governance.exceptions import InputError
-from governance.features import (
-    extract_features,
-    factor_column,
-    policy_domains,
-    release_features,
-    saturating_sum_column,
-    scale_column,
-)
-from governance.policy import ComputeStance, Policy
+from governance.features import extract_features, feature, policy_domains
+from governance.policy import Policy
 from governance.vectorised import VectorisedPolicy
 
 __all__ = [
@@ -80,7 +73,6 @@ _OPENNESS: dict[str, ReleaseForm] = {
     "fully-open": ReleaseForm.OPEN_SOURCE,
 }
 FORMS = list(ReleaseForm)
-_GENERATIVE = {"text", "audio", "image", "video"}
 _UNKNOWN_DEVELOPER = "unknown"
 NAT = np.datetime64("NaT", "D")
 
@@ -599,120 +591,56 @@ class Population:
             self._cache[key] = cached
         return cached
 
-    def _flop(self, stance: ComputeStance) -> FloatArray:
-        def make() -> FloatArray:
-            est, low, up = self.training_flop, self.training_flop_lower, self.training_flop_upper
-            interval = ~np.isnan(low) | ~np.isnan(up)
-            plain = np.where(np.isnan(est), np.inf, est)
-            conservative = np.where(np.isnan(up), np.inf, up)
-            estimate_first = stance is ComputeStance.ESTIMATE
-            resolved = np.where(np.isnan(est), conservative, est) if estimate_first else conservative
-            out: FloatArray = np.where(interval, resolved, plain)
-            return out
+    # -- the column inputs the feature registry reads (governance.features.ColumnInputs) ----------
 
-        return self._remember(("flop", stance.value), make)
-
-    def _factors(self, policy: Policy, as_of: dt.date) -> FloatArray:
-        params = policy.parameters
-        key = ("factor", params.reference_date, params.halving_months, as_of)
-
-        def make() -> FloatArray:
-            days = np.where(np.isnat(self.training_end), self.release, self.training_end)
-            days = np.where(np.isnat(days), np.datetime64(as_of, "D"), days)
-            unique, inverse = np.unique(days.astype(np.int64), return_inverse=True)
-            epoch = dt.date(1970, 1, 1)
-            table = factor_column(policy, [epoch + dt.timedelta(days=int(d)) for d in unique])
-            out: FloatArray = table[inverse.reshape(-1)]
-            return out
-
-        return self._remember(key, make)
-
-    def _release_flag(self, name: str, policy: Policy) -> FloatArray:
-        """A release flag, computed once per distinct (form, licence, components) by ``release_features``."""
-        if ("release-flags",) not in self._cache:
-            forms = np.where(self.openness < 0, ReleaseForm.OPEN_SOURCE.openness, self.openness).astype(np.int64)
-            licences = len(self.license.labels) + 1
-            components = len(self.components.labels) + 1
-            keys = (forms * licences + (self.license.codes.astype(np.int64) + 1)) * components + (
-                self.components.codes.astype(np.int64) + 1
-            )
-            unique, inverse = np.unique(keys, return_inverse=True)
-            tables: dict[str, list[float]] = {}
-            for key in unique:
-                rest, component_code = divmod(int(key), components)
-                form, licence_code = divmod(rest, licences)
-                licence = self.license.labels[licence_code - 1] if licence_code else None
-                listed = self.components.labels[component_code - 1].split(";") if component_code else []
-                release = Release(
-                    form=FORMS[form], components=tuple(listed), license=licence if is_spdx(licence) else None
-                )
-                for flag, value in release_features(release).items():
-                    tables.setdefault(flag, []).append(value)
-            for flag, values in tables.items():
-                array = np.asarray(values, dtype=np.float64)[inverse.reshape(-1)]
-                array.flags.writeable = False
-                self._cache[(flag,)] = array
-            self._cache[("release-flags",)] = np.zeros(0)
-        flag_array = self._cache.get((name,))
-        if flag_array is None:
-            raise InputError(f"feature {name!r} is not in the catalogue for {policy.ref}")
-        return flag_array
-
-    def _feature(self, name: str, policy: Policy, as_of: dt.date) -> FloatArray:
-        stance = policy.parameters.compute_stance
-        params = policy.parameters
-        if name == "training_flop":
-            return self._flop(stance)
-        if name == "training_flop_total":
-            return self._remember(
-                ("total", stance.value),
-                lambda: saturating_sum_column(
-                    self._flop(stance), np.where(np.isnan(self.fine_tuning_flop), 0.0, self.fine_tuning_flop)
-                ),
-            )
-        if name == "effective_flop":
-            if params.reference_date is None or params.halving_months is None:
-                return self._flop(stance)
-            return self._remember(
-                ("effective", stance.value, params.reference_date, params.halving_months, as_of),
-                lambda: scale_column(self._flop(stance), self._factors(policy, as_of)),
-            )
-        if name == "release.openness":
-            return self._remember(
-                (name,),
-                lambda: np.where(self.openness < 0, ReleaseForm.OPEN_SOURCE.openness, self.openness).astype(np.float64),
-            )
-        if name == "developer.revenue_usd":
-            return self._remember((name,), lambda: np.where(np.isnan(self.revenue_usd), np.inf, self.revenue_usd))
-        if name == "model.parameters":
-            return self._remember((name,), lambda: np.where(np.isnan(self.parameters), np.inf, self.parameters))
-        if name == "model.bio_sequence":
-            return self._remember((name,), lambda: np.zeros(len(self), dtype=np.float64))
-        if name == "model.generative":
-            return self._remember((name,), self._generative)
-        if name.startswith("release."):
-            return self._release_flag(name, policy)
-        family, _, domain = name.partition(".")
-        if domain in policy_domains(policy):
-            column = self.capabilities.get(domain)
-            if family == "capability":
-                if column is None:
-                    return self._remember(("unknown",), lambda: np.full(len(self), np.inf))
-                return self._remember((name,), lambda: np.where(np.isnan(column), np.inf, column))
-            if family == "evidence_gap":
-                if column is None:
-                    return self._remember(("ones",), lambda: np.ones(len(self)))
-                return self._remember((name,), lambda: np.isnan(column).astype(np.float64))
-        raise InputError(f"feature {name!r} is not in the catalogue for {policy.ref}")
-
-    def _generative(self) -> FloatArray:
+    def per_release(self, derive: Callable[[Release], float]) -> FloatArray:
+        """``derive`` of each row's release plan, computed once per distinct (form, licence, components)."""
+        forms = np.where(self.openness < 0, ReleaseForm.OPEN_SOURCE.openness, self.openness).astype(np.int64)
+        licences = len(self.license.labels) + 1
+        components = len(self.components.labels) + 1
+        keys = (forms * licences + (self.license.codes.astype(np.int64) + 1)) * components + (
+            self.components.codes.astype(np.int64) + 1
+        )
+        unique, inverse = np.unique(keys, return_inverse=True)
         table = []
-        for label in self.modalities.labels:
-            modalities = set(label.split(";")) if label else set()
-            table.append(1.0 if (modalities & _GENERATIVE) or not modalities else 0.0)
-        lookup = np.asarray([*table, 1.0], dtype=np.float64)  # code -1 (no modality stated) reads as generative
+        for key in unique:
+            rest, component_code = divmod(int(key), components)
+            form, licence_code = divmod(rest, licences)
+            licence = self.license.labels[licence_code - 1] if licence_code else None
+            listed = self.components.labels[component_code - 1].split(";") if component_code else []
+            release = Release(form=FORMS[form], components=tuple(listed), license=licence if is_spdx(licence) else None)
+            table.append(derive(release))
+        out: FloatArray = np.asarray(table, dtype=np.float64)[inverse.reshape(-1)]
+        return out
+
+    def per_modalities(self, derive: Callable[[tuple[str, ...]], float]) -> FloatArray:
+        """``derive`` of each row's output modalities, computed once per distinct set."""
+        table = [derive(tuple(label.split(";")) if label else ()) for label in self.modalities.labels]
+        lookup = np.asarray([*table, derive(())], dtype=np.float64)  # code -1: no modality stated
         out: FloatArray = lookup[self.modalities.codes]
         return out
+
+    def per_day(self, derive: Callable[[dt.date], float], as_of: dt.date) -> FloatArray:
+        """``derive`` of each row's compute date (end of training, else release, else ``as_of``), once per day."""
+        days = np.where(np.isnat(self.training_end), self.release, self.training_end)
+        days = np.where(np.isnat(days), np.datetime64(as_of, "D"), days)
+        unique, inverse = np.unique(days.astype(np.int64), return_inverse=True)
+        epoch = dt.date(1970, 1, 1)
+        table = np.asarray([derive(epoch + dt.timedelta(days=int(d))) for d in unique], dtype=np.float64)
+        out: FloatArray = table[inverse.reshape(-1)]
+        return out
+
+    def capability(self, domain: str) -> FloatArray | None:
+        """The capability column of ``domain`` (``nan`` where unknown), or None when the population has none."""
+        return self.capabilities.get(domain)
+
+    def _feature(self, name: str, policy: Policy, as_of: dt.date) -> FloatArray:
+        entry = feature(name, policy_domains(policy))
+        if entry is None:
+            raise InputError(f"feature {name!r} is not in the catalogue for {policy.ref}")
+        params = policy.parameters
+        key = (name, params.compute_stance.value, params.reference_date, params.halving_months, as_of)
+        return self._remember(key, lambda: entry.column(self, policy, as_of))
 
     # -- summaries ------------------------------------------------------------------------------
 
