@@ -17,6 +17,13 @@ from governance.candidate import ReleaseForm
 FORMS = [form.value for form in ReleaseForm]
 
 
+_NAME_CHARACTERS = st.characters(
+    exclude_categories=("Cc", "Cs"),
+    exclude_characters="\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029",
+)
+"""What a name may hold: no control, bidirectional-override or line-separator characters."""
+
+
 def _policy_thresholds(prefix: str) -> list[float]:
     values: set[float] = set()
     for entry in discover_policies():
@@ -66,7 +73,10 @@ def candidate_documents(draw: st.DrawFn) -> dict[str, Any]:
         else:
             capabilities[domain] = score
     document: dict[str, Any] = {
-        "model": {"name": draw(st.text(min_size=1, max_size=12).filter(str.strip)), "developer": "Lab"},
+        "model": {
+            "name": draw(st.text(_NAME_CHARACTERS, min_size=1, max_size=12).filter(str.strip)),
+            "developer": "Lab",
+        },
         "compute": compute,
         "capabilities": capabilities,
         "release": {

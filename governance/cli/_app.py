@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 from typing import Any
 
 import typer
 from rich.console import Console
 
+from governance._yaml import DEFAULT_LIMITS, Limits, set_limits
 from governance.exceptions import InputError
 from governance.logs import configure_logging
 
@@ -55,10 +57,46 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """A byte count: ``1048576``, ``512K``, ``64M``, ``2G`` (binary multiples)."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a size; expected a byte count such as 16M or 1048576")
+    unit = (match.group(2) or "B")[0].upper()
+    return int(match.group(1)) << (10 * "BKMG".index(unit))
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from governance import __version__
+
+        sys.stdout.write(f"governance {__version__}\n")
+        raise typer.Exit
+
+
 @app.callback()
 def _root(
     log_json: bool = typer.Option(False, "--log-json", help="Write structured JSON log events to stderr."),
+    max_file_size: str = typer.Option(
+        f"{DEFAULT_LIMITS.max_bytes // 1024**2}M",
+        "--max-file-size",
+        metavar="SIZE",
+        help="Refuse input files larger than this (bytes, or with K, M, G).",
+    ),
+    max_depth: int = typer.Option(
+        DEFAULT_LIMITS.max_depth, "--max-depth", min=1, help="Refuse input files nested deeper than this."
+    ),
+    max_items: int = typer.Option(
+        DEFAULT_LIMITS.max_items, "--max-items", min=1, help="Refuse input lists or mappings longer than this."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the engine version and exit."
+    ),
 ) -> None:
     """Decide how an AI model may be released under versioned threshold policies."""
     if log_json or os.environ.get("GOVERNANCE_LOG") == "json":
         configure_logging("json", stream=sys.stderr)
+    set_limits(Limits(max_bytes=parse_size(max_file_size), max_depth=max_depth, max_items=max_items))
