@@ -44,6 +44,7 @@ __all__ = [
     "load_document",
     "load_model",
     "locate",
+    "parse_json",
     "pydantic_problems",
     "read_limited",
     "set_limits",
@@ -249,8 +250,11 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number; give a finite number or null")
 
 
-def _json_document(text: str, limits: Limits) -> Any:
-    document = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+def _json_document(text: str, limits: Limits, *, constants: bool = False) -> Any:
+    if constants:
+        document = json.loads(text, object_pairs_hook=_unique_pairs)
+    else:
+        document = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
     # nesting and sizes, without recursion (json.loads itself stops at Python's recursion limit)
     pending: list[tuple[Any, int]] = [(document, 0)]
     while pending:
@@ -264,6 +268,31 @@ def _json_document(text: str, limits: Limits) -> Any:
             items = value.values() if isinstance(value, dict) else value
             pending.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
     return document
+
+
+def parse_json(text: str, where: str, *, error: type[Exception] = InputError, constants: bool = False) -> Any:
+    """Parse JSON ``text`` read from ``where``: duplicate keys, over-deep or over-long values refused.
+
+    Args:
+        text: the JSON.
+        where: the file (and member) it came from, for messages.
+        error: the exception raised, naming ``where`` and the line.
+        constants: accept ``NaN`` and ``Infinity`` (third-party logs written by Python's json module).
+    """
+    limits = current_limits()
+    try:
+        return _json_document(text, limits, constants=constants)
+    except _DuplicateKeyError:
+        line, message = _json_duplicate(text)
+        raise error(f"{where}:{line}: {message}" if line else f"{where}: {message}") from None
+    except _RefusedError as exc:
+        raise error(f"{where}: {exc.message}") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    except RecursionError:
+        raise error(f"{where}: nested deeper than {limits.max_depth} levels (see --max-depth)") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer with more digits than Python converts
+        raise error(f"{where}: not valid JSON: {exc}") from exc
 
 
 _scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009 - not in the typeshed stubs
@@ -308,7 +337,7 @@ def load_document(path: Path, *, error: type[Exception] = InputError) -> tuple[A
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
     if path.suffix.lower() == ".json":
-        return _load_json(path, text, limits, error), {}
+        return parse_json(text, str(path), error=error), {}
     try:
         return _yaml_document(text, limits)
     except _RefusedError as exc:
@@ -330,22 +359,6 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if context and context_mark is not None and (problem_mark is None or context_mark.line != problem_mark.line):
         return f"{problem} ({context} that starts at line {context_mark.line + 1})"
     return str(problem)
-
-
-def _load_json(path: Path, text: str, limits: Limits, error: type[Exception]) -> Any:
-    try:
-        return _json_document(text, limits)
-    except _DuplicateKeyError:
-        line, message = _json_duplicate(text)
-        raise error(f"{path}:{line}: {message}" if line else f"{path}: {message}") from None
-    except _RefusedError as exc:
-        raise error(f"{path}: {exc.message}") from None
-    except json.JSONDecodeError as exc:
-        raise error(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    except RecursionError:
-        raise error(f"{path}: nested deeper than {limits.max_depth} levels (see --max-depth)") from None
-    except ValueError as exc:  # NaN/Infinity, or an integer with more digits than Python converts
-        raise error(f"{path}: not valid JSON: {exc}") from exc
 
 
 def locate(lines: LineMap, loc: tuple[str | int, ...]) -> int | None:
