@@ -11,8 +11,9 @@ CSV columns (header names are matched case-insensitively; spaces and hyphens rea
 ``organization``          the developer (``organisation`` and ``developer`` are accepted too)
 ``release``               ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; a month or year reads as its last day
 ``training_end``          when training ended; the release date stands in for it when blank
-``openness``              ``closed``, ``hosted``, ``api``, ``open-weight``, ``open-source``; blank reads
-                          as ``open-source`` (fail closed)
+``openness``              ``closed``, ``hosted``, ``api``, ``open_weights``, ``open_source`` (the
+                          candidate's words; ``open-weight(s)`` and ``open-source`` are accepted too);
+                          blank reads as ``open_source`` (fail closed)
 ``license``               SPDX id or expression, or free text (shown, never counted as open source)
 ``revenue_usd``           the developer's annual revenue in US dollars
 ``parameters``            parameter count
@@ -54,7 +55,7 @@ import numpy.typing as npt
 from pydantic import ValidationError
 
 from governance._yaml import load_document, pydantic_problems
-from governance.candidate import Candidate, ReleaseForm
+from governance.candidate import EARLIEST_DATE, LATEST_DATE, Candidate, ReleaseForm
 from governance.compare.population import (
     CAPABILITY_PREFIX,
     FORMS,
@@ -387,18 +388,22 @@ def _end_of_period(text: str) -> dt.date:
     year, month, day = int(match[1]), match[2], match[3]
     try:
         if month is None:
-            return dt.date(year, 12, 31)
-        if day is None:
-            return dt.date(year, int(month), calendar.monthrange(year, int(month))[1])
-        return dt.date(year, int(month), int(day))
+            end = dt.date(year, 12, 31)
+        elif day is None:
+            end = dt.date(year, int(month), calendar.monthrange(year, int(month))[1])
+        else:
+            end = dt.date(year, int(month), int(day))
     except ValueError as exc:
         raise ValueError(f"is not a valid date ({exc})") from exc
+    if not EARLIEST_DATE <= end <= LATEST_DATE:
+        raise ValueError(f"is outside {EARLIEST_DATE} to {LATEST_DATE}, the dates a population may carry")
+    return end
 
 
 def _read_openness(text: str) -> str:
     form = parse_openness(text)
     if form is None:
-        raise ValueError("is not a release form; expected closed, hosted, api, open-weight or open-source")
+        raise ValueError("is not a release form; expected closed, hosted, api, open_weights or open_source")
     return form.value
 
 
