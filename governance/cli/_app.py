@@ -11,7 +11,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
+from governance._text import display
 from governance._yaml import DEFAULT_LIMITS, Limits, set_limits
 from governance.exceptions import InputError
 from governance.logs import configure_logging
@@ -27,9 +29,20 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+class _Console(Console):
+    """A console that shows text from files safely: control and bidirectional characters become U+FFFD.
+
+    Every string rich prints (table cells, messages) passes through :meth:`render_str`; text built
+    with :class:`rich.text.Text` from file content is cleaned where it is built (see ``render``).
+    """
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(display(text), **options)
+
+
 # Piped output (scripts, CI logs) gets a fixed, generous width instead of rich's 80 columns.
-console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = _Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
+_err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def console_error(message: str) -> None:
