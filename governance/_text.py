@@ -9,8 +9,9 @@ that reaches the terminal from a file has them replaced by U+FFFD first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["display", "refuse_hidden", "refuse_hidden_in_text"]
+__all__ = ["display", "refuse_hidden", "refuse_hidden_in_text", "spreadsheet_row", "spreadsheet_safe"]
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _LINES = "\u2028\u2029"
@@ -43,3 +44,30 @@ def refuse_hidden_in_text(value: str) -> str:
 def display(text: str) -> str:
     """``text`` with every control or bidirectional character except tab and line feed replaced by U+FFFD."""
     return _HIDDEN_IN_TEXT.sub("\ufffd", text)
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell that a spreadsheet shows as text instead of running it as a formula.
+
+    Following OWASP's CSV-injection guidance, a cell that starts with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return gets a leading apostrophe, unless it is a plain number (``-1.5``).
+    """
+    if cell.startswith(_FORMULA_STARTS) and not _is_number(cell):
+        return "'" + cell
+    return cell
+
+
+def spreadsheet_row(cells: Iterable[object]) -> list[object]:
+    """:func:`spreadsheet_safe` applied to every text cell of a row."""
+    return [spreadsheet_safe(cell) if isinstance(cell, str) and cell[:1] in _FORMULA_STARTS else cell for cell in cells]

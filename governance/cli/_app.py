@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -12,22 +13,62 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
 
 from governance._text import display
 from governance._yaml import DEFAULT_LIMITS, Limits, set_limits
-from governance.exceptions import InputError
+from governance.exceptions import InputError, OutputError
 from governance.logs import configure_logging
 
-__all__ = ["app", "console", "console_error", "console_note", "parse_date", "print_json"]
+__all__ = [
+    "app",
+    "console",
+    "console_error",
+    "console_note",
+    "parse_date",
+    "print_json",
+    "silence_stdout",
+    "stderr_console",
+]
+
+_OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def silence_stdout() -> None:
+    """After the reader of standard output has gone (``| head``), send what is left nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real descriptor (under a test runner)
+        pass
+
+
+class _Group(TyperGroup):
+    """The command group: a closed pipe ends the output normally; a full disk is an OutputError."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's Context
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(0) from None
+        except OSError as exc:
+            if exc.errno in _OUTPUT_FULL:
+                raise OutputError(f"the output cannot be written ({exc.strerror}); it is incomplete") from exc
+            raise
+
 
 app = typer.Typer(
     name="governance",
+    cls=_Group,
     help="Decide how an AI model may be released (open, staged or restricted) under versioned threshold policies.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
 
 class _Console(Console):
     """A console that shows text from files safely: control and bidirectional characters become U+FFFD.
@@ -39,10 +80,17 @@ class _Console(Console):
     def render_str(self, text: str, **options: Any) -> Text:
         return super().render_str(display(text), **options)
 
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here; a reader that stopped reading (`| head`) is the normal end of the output
+        silence_stdout()
+        raise typer.Exit(0)
+
 
 # Piped output (scripts, CI logs) gets a fixed, generous width instead of rich's 80 columns.
 console = _Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
 _err = _Console(stderr=True, highlight=False, soft_wrap=True)
+stderr_console: Console = _err
+"""The console on stderr, for notes and progress bars."""
 
 
 def console_error(message: str) -> None:

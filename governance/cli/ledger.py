@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from governance.cli._app import app, console, parse_date, print_json
+from governance._files import is_stdout, write_output
+from governance.cli._app import app, console, parse_date, print_json, stderr_console
 from governance.cli.decide import EvaluatorName, OutputFormat
 from governance.cli.render import render_decision, tier_text
 from governance.exceptions import InputError
@@ -41,7 +41,7 @@ ledger_app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_err = stderr_console
 LEDGER_HELP = (
     "Ledger: a SQLite file or a postgresql:// URL (default $GOVERNANCE_LEDGER, else ./governance-ledger.sqlite)."
 )
@@ -74,14 +74,13 @@ def _note(message: str) -> None:
     _err.print(message, markup=False)
 
 
-def _write_or_print(text: str, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _write_or_print(text: str, out: Path | None, *, force: bool) -> None:
+    """Print ``text``, or write it to ``out`` as every output is written (see :mod:`governance._files`)."""
+    text = text if text.endswith("\n") else text + "\n"
+    if out is None or is_stdout(out):
+        sys.stdout.write(text)
         return
-    try:
-        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write ({exc.strerror})") from exc
+    write_output(out, text, force=force)
     _note(f"wrote {out}")
 
 
@@ -264,6 +263,7 @@ def pubkey_command(
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     key: Path | None = typer.Option(None, "--key", help="Print the public key of this private key file instead."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print the public key(s) that sign the ledger's checkpoints, one verifier key per line."""
     from governance.ledger.signing import SigningKey
@@ -276,13 +276,14 @@ def pubkey_command(
             lines = [stored.verifier().text() for stored in opened.registered_keys()]
         if not lines:
             raise InputError("the ledger has no registered key yet; create one with `governance ledger keygen`")
-    _write_or_print("\n".join(lines), out)
+    _write_or_print("\n".join(lines), out, force=force)
 
 
 @ledger_app.command("checkpoint")
 def checkpoint_command(
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the signed note to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print the latest signed checkpoint (a C2SP signed note). Keep it: `verify --checkpoint` checks against it."""
     from governance.exceptions import LedgerError
@@ -292,7 +293,7 @@ def checkpoint_command(
         signed = opened.latest_signed_checkpoint()
         if signed is None:
             raise LedgerError(f"{opened.location.display}: the ledger is empty: no checkpoint yet")
-    _write_or_print(signed.note(), out)
+    _write_or_print(signed.note(), out, force=force)
 
 
 @ledger_app.command("verify")
@@ -341,7 +342,7 @@ def replay_command(
 @ledger_app.command("export")
 def export_command(
     bundle: Path = typer.Option(
-        ..., "--bundle", "-o", help="The audit bundle to write (JSON Lines).", show_default=False
+        ..., "--bundle", "-o", help="The audit bundle to write (JSON Lines; '-' for stdout).", show_default=False
     ),
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
@@ -356,7 +357,7 @@ def export_command(
         progress_bar("exporting", reader.entry_count()) as bar,
     ):
         summary = export_bundle(reader, bundle, overwrite=force, progress=bar)
-    console.print(
+    (_err if is_stdout(bundle) else console).print(
         f"wrote {summary.path}: {summary.entries:,} entries, {summary.policies} policy version(s), "
         f"{summary.suites} evaluation-suite version(s), {summary.checkpoints:,} checkpoint(s), "
         f"{summary.keys} key(s); sha256 {summary.sha256}",
@@ -369,6 +370,7 @@ def prove_command(
     decision_id: str = typer.Argument(..., help="The decision id.", show_default=False),
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print an inclusion proof of one decision against the latest signed checkpoint (check: `audit proof`)."""
     from governance.ledger.proofs import inclusion_document
@@ -376,7 +378,7 @@ def prove_command(
 
     with Ledger.open(ledger) as opened, opened.read() as reader:
         document = inclusion_document(reader, decision_id)
-    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out)
+    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out, force=force)
 
 
 @ledger_app.command("consistency")
@@ -384,6 +386,7 @@ def consistency_command(
     old_size: int = typer.Argument(..., help="The tree size of a checkpoint you kept.", show_default=False),
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print a consistency proof from an earlier size to the latest checkpoint (check: `audit consistency`)."""
     from governance.ledger.proofs import consistency_document
@@ -391,7 +394,7 @@ def consistency_command(
 
     with Ledger.open(ledger) as opened, opened.read() as reader:
         document = consistency_document(reader, old_size)
-    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out)
+    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out, force=force)
 
 
 def _matches_policy(filter_text: str, policy: dict[str, Any]) -> bool:

@@ -54,6 +54,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
+from governance._files import open_text_output
+from governance._text import spreadsheet_row
 from governance._yaml import load_document, pydantic_problems
 from governance.candidate import EARLIEST_DATE, LATEST_DATE, Candidate, ReleaseForm
 from governance.compare.population import (
@@ -746,8 +748,16 @@ def _number_text(value: float) -> str:
     return "" if math.isnan(value) else repr(float(value))
 
 
-def write_population_csv(population: Population, path: str | Path, *, reporter: Reporter | None = None) -> Path:
-    """Write ``population`` as CSV that :func:`load_population` reads back to the same columns."""
+def write_population_csv(
+    population: Population, path: str | Path, *, reporter: Reporter | None = None, force: bool = False
+) -> Path:
+    """Write ``population`` as CSV that :func:`load_population` reads back to the same columns.
+
+    The file is written as every output is (see :mod:`governance._files`: an existing file only with
+    ``force``, never through a link, ``-`` for standard output). Text cells that a spreadsheet would
+    run as a formula get a leading apostrophe (:func:`~governance._text.spreadsheet_safe`); such a
+    name reads back with the apostrophe.
+    """
     file = Path(path)
     progress = reporter or SILENT
     n = len(population)
@@ -785,7 +795,7 @@ def write_population_csv(population: Population, path: str | Path, *, reporter: 
     chunk = 50_000
     progress.start("writing population", n)
     try:
-        with file.open("w", encoding="utf-8", newline="") as handle:
+        with open_text_output(path, force=force) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
             for begin in range(0, n, chunk):
@@ -803,23 +813,23 @@ def write_population_csv(population: Population, path: str | Path, *, reporter: 
                 extras = [[column.get(i) for i in range(begin, stop)] for column in population.extra.values()]
                 for j in range(stop - begin):
                     writer.writerow(
-                        [
-                            names[j],
-                            *(column[j] for column in text_columns),
-                            orgs[j],
-                            releases[j],
-                            ends[j],
-                            forms[j],
-                            lics[j],
-                            comps[j],
-                            mods[j],
-                            *(column[j] for column in tail_columns),
-                            *(column[j] for column in extras),
-                        ]
+                        spreadsheet_row(
+                            [
+                                names[j],
+                                *(column[j] for column in text_columns),
+                                orgs[j],
+                                releases[j],
+                                ends[j],
+                                forms[j],
+                                lics[j],
+                                comps[j],
+                                mods[j],
+                                *(column[j] for column in tail_columns),
+                                *(column[j] for column in extras),
+                            ]
+                        )
                     )
                 progress.advance(stop - begin)
-    except OSError as exc:
-        raise InputError(f"{file}: cannot be written ({exc})") from exc
     finally:
         progress.finish()
     return file

@@ -224,7 +224,7 @@ class TestReaders:
     def test_round_trip(self, tmp_path: Path) -> None:
         """write_population_csv then load_population gives back the same columns."""
         for source in (mixed_population(200, seed=9), random_population(500, seed=2)):
-            path = write_population_csv(source, tmp_path / "round.csv")
+            path = write_population_csv(source, tmp_path / "round.csv", force=True)
             _columns_equal(source, load_population(path))
 
     def test_unknown_markers_in_numbers(self, tmp_path: Path) -> None:
