@@ -119,7 +119,10 @@ def record_decisions_cli(
     from governance.ledger.store import resolve_location
 
     location = resolve_location(ledger)
+    new = location.sqlite_path is not None and not location.sqlite_path.exists()
     results = record_decisions(items, ledger=location, actor=actor, key=key)
+    if new and results:
+        _note(f"started a new ledger at {location.display} (the file did not exist)")
     if results:
         first, last = results[0], results[-1]
         span = f"seq {first.seq}" if first.seq == last.seq else f"seq {first.seq}-{last.seq}"
@@ -137,7 +140,7 @@ def record_and_verify_demo(items: Sequence[tuple[Candidate, Policy, Decision]], 
 
     location = resolve_location(ledger)
     record_decisions_cli(items, ledger=location.url, actor=None, key=None)
-    with Ledger.open(location) as opened, opened.read() as reader:
+    with Ledger.open(location, read_only=True) as opened, opened.read() as reader:
         report = verify_source(reader)
     report.raise_for_fault()
     return (
@@ -226,6 +229,31 @@ def _print_replay(report: ReplayReport, show: int) -> None:
 # -- commands -----------------------------------------------------------------------------------------
 
 
+@ledger_app.command("init")
+def init_command(
+    ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    key: Path | None = typer.Option(
+        None,
+        "--key",
+        help="Sign with this existing key, or write the new key here (default: beside a SQLite ledger, <name>.key).",
+    ),
+) -> None:
+    """Start a new, empty ledger deliberately, with its signing key; refuses where any file or ledger already is."""
+    from governance.ledger.record import init_ledger
+    from governance.ledger.store import resolve_location
+
+    location = resolve_location(ledger)
+    opened, signing, created = init_ledger(location, key)
+    with opened:
+        origin = opened.origin
+    _note(f"started a new ledger at {location.display} (origin {origin})")
+    if created:
+        _note(f"wrote its signing key {signing.name} ({signing.key_id}); keep it private")
+    else:
+        _note(f"signed with the existing key {signing.name} ({signing.key_id})")
+    sys.stdout.write(signing.verifier().text() + "\n")
+
+
 @ledger_app.command("keygen")
 def keygen_command(
     key: Path | None = typer.Option(
@@ -272,7 +300,7 @@ def pubkey_command(
     if key is not None:
         lines = [SigningKey.load(key).verifier().text()]
     else:
-        with Ledger.open(ledger) as opened:
+        with Ledger.open(ledger, read_only=True) as opened:
             lines = [stored.verifier().text() for stored in opened.registered_keys()]
         if not lines:
             raise InputError("the ledger has no registered key yet; create one with `governance ledger keygen`")
@@ -289,7 +317,7 @@ def checkpoint_command(
     from governance.exceptions import LedgerError
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened:
+    with Ledger.open(ledger, read_only=True) as opened:
         signed = opened.latest_signed_checkpoint()
         if signed is None:
             raise LedgerError(f"{opened.location.display}: the ledger is empty: no checkpoint yet")
@@ -317,7 +345,7 @@ def verify_command(
     """
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         verify_and_report(reader, pubkey=pubkey, checkpoint=checkpoint, output=output, jobs=jobs)
 
 
@@ -335,7 +363,7 @@ def replay_command(
     """
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         replay_and_report(reader, evaluator=evaluator, jobs=jobs, output=output, show=show)
 
 
@@ -352,7 +380,7 @@ def export_command(
     from governance.ledger.store import Ledger
 
     with (
-        Ledger.open(ledger) as opened,
+        Ledger.open(ledger, read_only=True) as opened,
         opened.read() as reader,
         progress_bar("exporting", reader.entry_count()) as bar,
     ):
@@ -376,7 +404,7 @@ def prove_command(
     from governance.ledger.proofs import inclusion_document
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         document = inclusion_document(reader, decision_id)
     _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out, force=force)
 
@@ -392,7 +420,7 @@ def consistency_command(
     from governance.ledger.proofs import consistency_document
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         document = consistency_document(reader, old_size)
     _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out, force=force)
 
@@ -441,7 +469,7 @@ def list_command(
         raise InputError(f"--since {start_day} is after --until {end_day}")
     needle = model.casefold() if model else None
     rows: list[dict[str, Any]] = []
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         for row in reader.entries(descending=True, since=start_day.isoformat() if start_day else None):
             if end_day is not None and row.recorded_at[:10] > end_day.isoformat():
                 continue
@@ -489,7 +517,7 @@ def show_command(
     from governance.decision import Decision
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         row = reader.entry(ref)
         if row is None and ref.isdigit():
             row = reader.entry_at(int(ref))
@@ -545,7 +573,7 @@ def whatif_command(
     other = load_policy(policy)
     day = parse_date(as_of)
     with (
-        Ledger.open(ledger) as opened,
+        Ledger.open(ledger, read_only=True) as opened,
         opened.read() as reader,
         progress_bar("re-deciding", reader.entry_count()) as bar,
     ):
