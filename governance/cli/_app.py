@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from governance._text import display
 from governance._yaml import DEFAULT_LIMITS, Limits, set_limits
 from governance.exceptions import InputError, OutputError
+from governance.loader import use_plugins
 from governance.logs import configure_logging
 
 __all__ = [
@@ -153,6 +154,9 @@ def _root(
     max_items: int = typer.Option(
         DEFAULT_LIMITS.max_items, "--max-items", min=1, help="Refuse input lists or mappings longer than this."
     ),
+    plugins: bool = typer.Option(
+        False, "--plugins", help="Load plugin policies (Python code from installed packages) for lists and 'all'."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_show_version, is_eager=True, help="Print the engine version and exit."
     ),
@@ -161,3 +165,4 @@ def _root(
     if log_json or os.environ.get("GOVERNANCE_LOG") == "json":
         configure_logging("json", stream=sys.stderr)
     set_limits(Limits(max_bytes=parse_size(max_file_size), max_depth=max_depth, max_items=max_items))
+    use_plugins(plugins)

@@ -9,11 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from governance.cli._app import app, console, parse_date, print_json
+from governance.cli._app import app, console, console_note, parse_date, print_json
 from governance.cli.decide import OutputFormat
 from governance.cli.render import format_number
 from governance.exceptions import PolicyError
-from governance.loader import discover_policies, load_policy, parse_policy, released_digests
+from governance.loader import discover_policies, load_policy, parse_policy, plugin_failures, released_digests
 from governance.policy import Atom, Condition, Policy
 
 policy_app = typer.Typer(help="List, show and check policies.", no_args_is_help=True)
@@ -51,8 +51,10 @@ def condition_text(item: Atom | Condition, policy: Policy) -> str:
 def list_command(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
-    """List every available policy version (shipped, on GOVERNANCE_POLICY_PATH, and plugins)."""
+    """List every available policy version (shipped, on GOVERNANCE_POLICY_PATH, and with --plugins, plugins)."""
     entries = discover_policies()
+    for failure in plugin_failures():
+        console_note(f"skipped: {failure}")
     if output is OutputFormat.JSON:
         print_json([_summary(e.policy, e.origin) for e in entries])
         return
