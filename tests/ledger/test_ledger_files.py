@@ -13,7 +13,7 @@ import pytest
 
 from governance.exceptions import InputError, LedgerError
 from governance.ledger.record import record_decisions
-from governance.ledger.signing import SigningKey, ignore_in_git
+from governance.ledger.signing import SigningKey, VerifierKey, ignore_in_git
 from governance.ledger.store import Ledger
 from governance.ledger.verify import verify_source
 from tests.helpers import invoke_cli
@@ -81,10 +81,11 @@ class TestInit:
         result = invoke_cli("ledger", "init", "--ledger", ledger, capsys=capsys)
         assert result.returncode == 0, result.stderr
         assert "started a new ledger" in result.stderr
-        assert result.stdout.count("+") == 2  # the verifier key line: name+id+key
+        key = VerifierKey.parse(result.stdout.strip())
         record_decisions(items(2), ledger=str(ledger), actor="ci")
         with Ledger.open(ledger) as opened:
             assert opened.size() == 2
+            assert [stored.key_id for stored in opened.registered_keys()] == [key.key_id]
 
     def test_init_refuses_an_existing_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """init never takes over a file, even an empty one."""
