@@ -8,13 +8,16 @@ SHA-256 of its canonical JSON form (:attr:`Candidate.digest`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from governance._text import refuse_hidden, refuse_hidden_in_text
 from governance.canonical import canonical_digest
 
 __all__ = [
@@ -41,10 +45,69 @@ __all__ = [
 BUILTIN_DOMAINS: tuple[str, ...] = ("bio", "chem", "nuclear", "cyber", "autonomy", "ai_rnd", "persuasion")
 """The risk domains every policy knows; a policy may declare more."""
 
+EARLIEST_DATE = dt.date(1950, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+"""Dates a candidate may carry: before the first computers, or centuries ahead, are typing mistakes."""
+JSON_INTEGER_LIMIT = 2**53
+"""Integers in free-form fields stay within +-2^53, where every JSON reader agrees on their value."""
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic reads true as 1 and false as 0; YAML reads yes/no/on/off as booleans: refuse them all
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not a boolean (true/false, yes/no, on/off)")
+    return value
+
+
+def _plausible(day: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"expected a date between {EARLIEST_DATE} and {LATEST_DATE}, not {day}")
+    return day
+
+
+def _json_value(value: Any) -> Any:
+    """Refuse anything in a free-form field that JSON cannot carry exactly (see :data:`JSON_INTEGER_LIMIT`)."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        where, item = pending.pop()
+        at = f" at {where.lstrip('.')}" if where else ""
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise ValueError(f"keys must be strings{at}, not {type(key).__name__}")
+                pending.append((f"{where}.{key}", inner))
+        elif isinstance(item, list):
+            pending.extend((f"{where}[{i}]", inner) for i, inner in enumerate(item))
+        elif isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        elif isinstance(item, int):
+            if abs(item) > JSON_INTEGER_LIMIT:
+                raise ValueError(f"integer{at} is beyond +-2^53; give it as a string")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError(f"number{at} is not finite; give a finite number or null")
+        else:
+            raise ValueError(f"{type(item).__name__}{at} is not a JSON value; give a string, number, list or mapping")
+    return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_not_a_boolean)]
+"""A finite number, never a boolean. The constraints of a field go inside the same ``Annotated`` as the
+validator (see :data:`PositiveFlop`), so that the JSON Schema states them as ``minimum``/``maximum``."""
+Day = Annotated[dt.date, AfterValidator(_plausible)]
 DomainName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
-NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
-PositiveFlop = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonEmpty = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True), AfterValidator(refuse_hidden)
+]
+"""A name or identifier: no control or bidirectional characters."""
+FreeText = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True), AfterValidator(refuse_hidden_in_text)
+]
+"""Free text: tabs and line breaks allowed, other control and bidirectional characters not."""
+PositiveFlop = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_not_a_boolean)]
+Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_not_a_boolean)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_not_a_boolean)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_value)]
 
 _SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-]*( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+\-]*)*$")
 
@@ -88,7 +151,7 @@ class ModelInfo(_Strict):
     """Who trained it."""
     version: NonEmpty | None = None
     """The version or checkpoint being released, when the developer names one."""
-    parameters: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    parameters: PositiveFlop | None = None
     """Parameter count (total), where known."""
     modalities: tuple[Literal["text", "audio", "image", "video", "code", "biological_sequence", "other"], ...] = ()
     """Output modalities the model generates."""
@@ -118,11 +181,11 @@ class Compute(_Strict):
 
     training_flop: PositiveFlop | FlopInterval | None
     """Total training FLOP: a number, an interval ``{estimate, lower, upper}``, or null when unknown."""
-    fine_tuning_flop: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    fine_tuning_flop: NonNegative | None = None
     """FLOP spent by the developer on later fine-tuning, RL or other material modification."""
-    training_end: dt.date | None = None
+    training_end: Day | None = None
     """When training finished; efficiency-adjusted thresholds age from this date."""
-    source: NonEmpty | None = None
+    source: FreeText | None = None
     """Where the estimate comes from (a paper, a dataset row, the developer)."""
 
 
@@ -152,18 +215,18 @@ class EvaluationResult(_Strict):
 
     benchmark: NonEmpty
     domain: DomainName
-    score: Annotated[float, Field(allow_inf_nan=False)]
-    stderr: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    score: Number
+    stderr: NonNegative | None = None
     interval: (
-        tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]] | None
+        tuple[Number, Number] | None
     ) = None
-    samples: Annotated[int, Field(ge=1)] | None = None
+    samples: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=JSON_INTEGER_LIMIT)] | None = None
     elicitation: Elicitation = Elicitation.AS_RELEASED
-    date: dt.date | None = None
+    date: Day | None = None
     metric: NonEmpty | None = None
     model_version: NonEmpty | None = None
     status: Literal["complete", "partial"] = "complete"
-    source: dict[str, Any] | None = None
+    source: JsonObject | None = None
     """Provenance: file digest, tool and version, run id, task (filled by the evidence importers)."""
 
     @field_validator("interval")
@@ -185,7 +248,7 @@ class Release(_Strict):
     """SPDX licence expression of the published components."""
     jurisdictions: tuple[NonEmpty, ...] = ()
     """Where the model is placed on the market (e.g. ``EU``, ``US``, ``US-CA``)."""
-    date: dt.date | None = None
+    date: Day | None = None
     """When the model is (or was) placed on the market."""
 
     @field_validator("license")
@@ -200,7 +263,7 @@ class Developer(_Strict):
     """Facts about the developer that some laws read."""
 
     name: NonEmpty
-    annual_revenue_usd: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    annual_revenue_usd: NonNegative | None = None
     """Gross revenue in the prior year, with affiliates, in US dollars."""
 
 

@@ -10,8 +10,9 @@ snake_case ``code`` (for scripts and logs) and the process ``exit_code`` the CLI
     │   ├── PolicyNotFoundError          policy_not_found   3
     │   └── PolicyValidationError        policy_invalid     3   carries every problem, with file:line
     ├── EngineError                      engine_error       4   the rule engine failed (never a user mistake)
-    └── LedgerError                      ledger_error       5   the ledger cannot be read or written
-        └── VerificationError            ledger_unverified  6   a ledger or bundle does not verify
+    ├── LedgerError                      ledger_error       5   the ledger cannot be read or written
+    │   └── VerificationError            ledger_unverified  6   a ledger or bundle does not verify
+    └── OutputError                      output_error       8   an output file or stream cannot be written
 
 Errors raised by third-party libraries (durable_rules, pydantic, SQLAlchemy) are translated into this
 tree at the boundary where they occur, with the original chained as ``__cause__``.
@@ -27,6 +28,7 @@ __all__ = [
     "GovernanceError",
     "InputError",
     "LedgerError",
+    "OutputError",
     "PolicyError",
     "PolicyNotFoundError",
     "PolicyValidationError",
@@ -120,3 +122,11 @@ class VerificationError(LedgerError):
 
     code = "ledger_unverified"
     exit_code = 6
+
+
+class OutputError(GovernanceError):
+    """An output (a report, a bundle, a proof, standard output) cannot be written: a full disk, a
+    read-only folder. Nothing is left half-written under the name asked for."""
+
+    code = "output_error"
+    exit_code = 8

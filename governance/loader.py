@@ -4,7 +4,10 @@ Policies live in bundles ``<root>/<id>/<version>/policy.yaml``. The roots search
 ``policies/`` (inside the installed wheel, or the source tree), then every folder in the
 ``GOVERNANCE_POLICY_PATH`` environment variable. Python packages may add policies through the
 ``governance.policies`` entry-point group: each entry point names a callable returning a
-:class:`~governance.policy.Policy` or an iterable of them.
+:class:`~governance.policy.Policy` or an iterable of them. A plugin is code: it runs only when a
+policy id that no bundle provides is asked for, or when plugins are switched on (:func:`use_plugins`,
+the CLI's ``--plugins``); a plugin that fails (even by raising ``SystemExit``) is reported by name
+and hides no other policy.
 
 A reference is ``id`` (the version in force on the given date), ``id@version`` (pinned), or a path to
 a ``policy.yaml`` or a bundle folder. Released versions are listed with their digests in
@@ -16,11 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -38,8 +42,10 @@ __all__ = [
     "load_candidate",
     "load_policy",
     "parse_policy",
+    "plugin_failures",
     "released_digests",
     "resolve_policies",
+    "use_plugins",
 ]
 
 ENTRY_POINT_GROUP = "governance.policies"
@@ -116,20 +122,66 @@ def parse_policy(path: Path, *, released: dict[str, str] | None = None) -> Polic
     return policy
 
 
-def _plugin_policies() -> Iterator[PolicyEntry]:
+def _plugin_entries(name: str, provider: object) -> list[PolicyEntry]:
+    """Run one plugin; every way it can fail becomes a PolicyError naming it."""
+    try:
+        provided: Any = provider() if callable(provider) else provider
+        items: list[object] = [provided] if isinstance(provided, Policy) else list(provided)
+    except Exception as exc:
+        raise PolicyError(f"policy plugin {name!r} failed to load: {exc}") from exc
+    except BaseException as exc:  # SystemExit and the like: a plugin cannot end the process
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise PolicyError(f"policy plugin {name!r} failed to load: it raised {type(exc).__name__}") from None
+    entries: list[PolicyEntry] = []
+    for item in items:
+        if not isinstance(item, Policy):
+            raise PolicyError(f"policy plugin {name!r} returned {type(item).__name__}, expected Policy")
+        problems = check_policy(item, source=f"entry-point:{name}")
+        if problems:
+            raise PolicyValidationError(f"policy plugin {name!r} failed the static checks", problems=problems)
+        entries.append(PolicyEntry(item.id, item.version, f"entry-point:{name}", item))
+    return entries
+
+
+@cache
+def _plugin_catalogue() -> tuple[tuple[PolicyEntry, ...], tuple[PolicyError, ...]]:
+    """Every plugin's policies, and the failure of each plugin that failed (contained to it)."""
+    entries: list[PolicyEntry] = []
+    failures: list[PolicyError] = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
-            provided = entry.load()()
-        except Exception as exc:  # a broken plugin must not hide the others; report it by name
-            raise PolicyError(f"policy plugin {entry.name!r} failed to load: {exc}") from exc
-        items: Iterable[object] = [provided] if isinstance(provided, Policy) else provided
-        for item in items:
-            if not isinstance(item, Policy):
-                raise PolicyError(f"policy plugin {entry.name!r} returned {type(item).__name__}, expected Policy")
-            problems = check_policy(item, source=f"entry-point:{entry.name}")
-            if problems:
-                raise PolicyValidationError(f"policy plugin {entry.name!r} failed the static checks", problems=problems)
-            yield PolicyEntry(item.id, item.version, f"entry-point:{entry.name}", item)
+            entries.extend(_plugin_entries(entry.name, entry.load()))
+        except PolicyError as exc:
+            failures.append(exc)
+        except Exception as exc:  # the import itself failed
+            failures.append(PolicyError(f"policy plugin {entry.name!r} failed to load: {exc}"))
+    return tuple(entries), tuple(failures)
+
+
+_plugins_on = False
+
+
+def use_plugins(enabled: bool = True) -> None:
+    """Include plugin policies in :func:`discover_policies` and ``all`` (the CLI's ``--plugins``)."""
+    global _plugins_on
+    _plugins_on = enabled
+
+
+def plugin_failures() -> tuple[PolicyError, ...]:
+    """The plugins that failed to load, once plugins have been asked for."""
+    return _plugin_catalogue()[1] if _plugin_catalogue.cache_info().currsize else ()
+
+
+def _checked(entries: list[PolicyEntry]) -> tuple[PolicyEntry, ...]:
+    seen: dict[str, str] = {}
+    for entry in entries:
+        ref = f"{entry.id}@{entry.version}"
+        if ref in seen:
+            raise PolicyError(f"{ref} is defined twice: {seen[ref]} and {entry.origin}")
+        seen[ref] = entry.origin
+    entries.sort(key=lambda e: (e.id, e.policy.effective.start, e.version))
+    return tuple(entries)
 
 
 @cache
@@ -142,20 +194,19 @@ def _catalogue(roots: tuple[Path, ...]) -> tuple[PolicyEntry, ...]:
         for path in sorted(root.glob(f"*/*/{POLICY_FILE}")):
             policy = parse_policy(path, released=released)
             entries.append(PolicyEntry(policy.id, policy.version, str(path), policy))
-    entries.extend(_plugin_policies())
-    seen: dict[str, str] = {}
-    for entry in entries:
-        ref = f"{entry.id}@{entry.version}"
-        if ref in seen:
-            raise PolicyError(f"{ref} is defined twice: {seen[ref]} and {entry.origin}")
-        seen[ref] = entry.origin
-    entries.sort(key=lambda e: (e.id, e.policy.effective.start, e.version))
-    return tuple(entries)
+    return _checked(entries)
 
 
-def discover_policies() -> tuple[PolicyEntry, ...]:
-    """Every policy version available: shipped, on ``GOVERNANCE_POLICY_PATH``, and from plugins."""
-    return _catalogue(tuple(_roots()))
+def discover_policies(*, plugins: bool | None = None) -> tuple[PolicyEntry, ...]:
+    """Every policy version available: shipped, on ``GOVERNANCE_POLICY_PATH``, and (when switched on) from plugins.
+
+    Args:
+        plugins: include plugin policies; default: as set by :func:`use_plugins` (off unless asked).
+    """
+    bundles = _catalogue(tuple(_roots()))
+    if not (_plugins_on if plugins is None else plugins):
+        return bundles
+    return _checked([*bundles, *_plugin_catalogue()[0]])
 
 
 def _pick_version(versions: list[PolicyEntry], day: dt.date) -> PolicyEntry:
@@ -185,7 +236,18 @@ def load_policy(ref: str | Path, *, as_of: dt.date | None = None) -> Policy:
     entries = discover_policies()
     policy_id, _, version = text.partition("@")
     versions = [e for e in entries if e.id == policy_id]
+    if not versions:  # no bundle provides it: a plugin may (plugins run only now)
+        entries = discover_policies(plugins=True)
+        versions = [e for e in entries if e.id == policy_id]
     if not versions:
+        failures = _plugin_catalogue()[1]
+        if len(failures) == 1:
+            raise failures[0]
+        if failures:
+            raise PolicyError(
+                f"no policy with id {policy_id!r} among the bundles; a plugin that might provide it failed: "
+                + "; ".join(str(failure) for failure in failures)
+            )
         known = ", ".join(sorted({e.id for e in entries})) or "none"
         raise PolicyNotFoundError(f"no policy with id {policy_id!r}; known policies: {known}")
     if version:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from governance import Candidate, Policy
 
@@ -99,3 +102,26 @@ def invoke_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     elif result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return subprocess.CompletedProcess(["governance", *argv], code, result.stdout, stderr)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one in-process run of the CLI printed and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke_main(*args: str | Path, capsys: pytest.CaptureFixture[str]) -> CliResult:
+    """Run the CLI in this process, as ``governance ARGS`` would, with pytest's ``capsys`` capturing output."""
+    from governance.cli import main
+
+    capsys.readouterr()
+    try:
+        main([str(arg) for arg in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return CliResult(code, out, err)

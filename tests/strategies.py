@@ -17,6 +17,13 @@ from governance.candidate import ReleaseForm
 FORMS = [form.value for form in ReleaseForm]
 
 
+_NAME_CHARACTERS = st.characters(
+    exclude_categories=("Cc", "Cs"),
+    exclude_characters="\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029",
+)
+"""What a name may hold: no control, bidirectional-override or line-separator characters."""
+
+
 def _policy_thresholds(prefix: str) -> list[float]:
     values: set[float] = set()
     for entry in discover_policies():
@@ -66,7 +73,10 @@ def candidate_documents(draw: st.DrawFn) -> dict[str, Any]:
         else:
             capabilities[domain] = score
     document: dict[str, Any] = {
-        "model": {"name": draw(st.text(min_size=1, max_size=12).filter(str.strip)), "developer": "Lab"},
+        "model": {
+            "name": draw(st.text(_NAME_CHARACTERS, min_size=1, max_size=12).filter(str.strip)),
+            "developer": "Lab",
+        },
         "compute": compute,
         "capabilities": capabilities,
         "release": {
@@ -125,8 +135,9 @@ strings that look like such numbers."""
 
 # -- the whole schema ---------------------------------------------------------------------------------
 # The strategies above stay near the thresholds; these reach every edge the candidate schema admits:
-# FLOP from the smallest positive double to the largest, intervals with one unknown end, dates from
-# year 1 to 9999, every release form and elicitation, evaluation results of real and unknown suites.
+# FLOP from the smallest positive double to the largest, intervals with one unknown end, candidate
+# dates across the schema's window and decision dates from year 1 to 9999, every release form and
+# elicitation, evaluation results of real and unknown suites.
 
 _EXTREME_FLOP = [5e-324, 2.2250738585072014e-308, 1e-300, 1.0, 1e300, 1.7976931348623157e308]
 
@@ -141,10 +152,19 @@ def any_flops() -> st.SearchStrategy[float]:
 
 
 def any_dates() -> st.SearchStrategy[Any]:
-    """Any date from year 1 to 9999, often one of its ends."""
+    """Any date from year 1 to 9999 (a decision date may be any), often one of its ends."""
     import datetime as dt
 
     return st.one_of(st.dates(), st.sampled_from([dt.date.min, dt.date.max, dt.date(1970, 1, 1)]))
+
+
+def candidate_dates() -> st.SearchStrategy[Any]:
+    """Any date a candidate may carry (the schema's window), often one of its ends."""
+    from governance.candidate import EARLIEST_DATE, LATEST_DATE
+
+    return st.one_of(
+        st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE), st.sampled_from([EARLIEST_DATE, LATEST_DATE])
+    )
 
 
 @st.composite
@@ -195,7 +215,7 @@ def _evaluation(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         result["samples"] = draw(st.integers(1, 2**53 - 1))
     if draw(st.booleans()):
-        result["date"] = draw(any_dates())
+        result["date"] = draw(candidate_dates())
     if draw(st.booleans()):
         result["status"] = "partial"
     return result
@@ -208,7 +228,7 @@ def any_candidate_documents(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         compute["fine_tuning_flop"] = draw(st.one_of(st.just(0.0), any_flops()))
     if draw(st.booleans()):
-        compute["training_end"] = draw(any_dates())
+        compute["training_end"] = draw(candidate_dates())
     capabilities: dict[str, Any] = {}
     for domain in draw(st.lists(st.sampled_from(BUILTIN_DOMAINS), unique=True)):
         score = draw(scores())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -211,3 +212,93 @@ class TestMutations:
             assert locations
             top = str(path[0])
             assert any(loc and str(loc[0]) == top for loc in locations), (path, locations)
+
+
+EVALUATION: dict[str, Any] = {"benchmark": "b", "domain": "bio", "score": 0.5}
+
+
+class TestFailOpenValues:
+    """Values that a lax reader would quietly turn into something else are refused at validation."""
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"compute__training_flop": True}, "training_flop"),
+            ({"compute__fine_tuning_flop": False}, "fine_tuning_flop"),
+            ({"capabilities": {"bio": False}}, "bio"),
+            ({"capabilities": {"bio": {"score": True}}}, "score"),
+            ({"model__parameters": True}, "parameters"),
+            ({"evaluations": [{**EVALUATION, "samples": True}]}, "samples"),
+        ],
+    )
+    def test_booleans_are_not_numbers(self, changes: dict[str, Any], field: str) -> None:
+        """``training_flop: true`` is not 1 FLOP and ``bio: no`` is not a score of 0."""
+        with pytest.raises(ValidationError, match="not a boolean") as caught:
+            Candidate.model_validate(_with(**changes))
+        assert any(field in map(str, error["loc"]) for error in caught.value.errors())
+
+    @pytest.mark.parametrize("field", ["compute__training_end", "release__date"])
+    @pytest.mark.parametrize("day", ["0001-01-01", "1949-12-31", "2200-01-01", "9999-12-31"])
+    def test_dates_outside_the_window(self, field: str, day: str) -> None:
+        """A training end in year 1 would age any compute down to nothing: the window is named."""
+        with pytest.raises(ValidationError, match="between 1950-01-01 and 2199-12-31"):
+            Candidate.model_validate(_with(**{field: day}))
+
+    def test_dates_at_the_window_edges(self) -> None:
+        """The window's own ends are accepted."""
+        Candidate.model_validate(_with(compute__training_end="1950-01-01", release__date="2199-12-31"))
+
+    @pytest.mark.parametrize(
+        ("source", "expected"),
+        [
+            ({"n": 10**400}, "beyond"),
+            ({"n": -(2**53) - 1}, "beyond"),
+            ({"x": math.nan}, "not finite"),
+            ({"x": [1.0, math.inf]}, "not finite"),
+            ({"d": dt.date(2024, 1, 1)}, "date at d is not a JSON value"),
+            ({"s": {1, 2}}, "not a JSON value"),
+            ({"b": b"hi"}, "not a JSON value"),
+        ],
+    )
+    def test_free_form_source_is_json(self, source: dict[str, Any], expected: str) -> None:
+        """What reaches a digest is JSON that every reader agrees on."""
+        with pytest.raises(ValidationError, match=expected):
+            Candidate.model_validate(_with(evaluations=[{**EVALUATION, "source": source}]))
+
+    def test_free_form_source_accepts_json(self) -> None:
+        """Ordinary provenance stays accepted, up to 2^53."""
+        source = {"digest": "sha256:ab", "n": 2**53, "x": -1.5, "tags": ["a", None, True], "deep": {"k": {}}}
+        candidate = Candidate.model_validate(_with(evaluations=[{**EVALUATION, "source": source}]))
+        assert candidate.evaluations[0].source == source
+
+    def test_samples_bounded(self) -> None:
+        """A 400-digit sample count would overflow every later decision."""
+        with pytest.raises(ValidationError, match="less than or equal to"):
+            Candidate.model_validate(_with(evaluations=[{**EVALUATION, "samples": 10**400}]))
+
+    @pytest.mark.parametrize("name", ["M\x1b[2J", "M\u202eredro", "a\nb", "x\x9b", "x\u2066y"])
+    @pytest.mark.parametrize("field", ["model__name", "model__developer", "release__jurisdictions"])
+    def test_hidden_characters_in_identifiers(self, name: str, field: str) -> None:
+        """Escape sequences and bidirectional overrides cannot repaint a terminal or reorder a tier."""
+        value: Any = [name] if field == "release__jurisdictions" else name
+        with pytest.raises(ValidationError, match="control or bidirectional character"):
+            Candidate.model_validate(_with(**{field: value}))
+
+    def test_free_text_keeps_line_breaks(self) -> None:
+        """A compute source may span lines; an escape sequence in it is still refused."""
+        Candidate.model_validate(_with(compute__source="paper, table 3\nand the model card"))
+        with pytest.raises(ValidationError, match="U\\+001B"):
+            Candidate.model_validate(_with(compute__source="paper\x1b[31m"))
+
+    def test_yaml_boolean_capability(self, tmp_path: Path) -> None:
+        """``bio: no`` in YAML is refused at its line, in the schema's words."""
+        path = tmp_path / "c.yaml"
+        path.write_text(
+            "model: {name: M, developer: L}\ncompute: {training_flop: 1.0e24}\nrelease: {form: api}\n"
+            "capabilities: {bio: no}\n"
+        )
+        with pytest.raises(InputError) as caught:
+            load_candidate(path)
+        assert [str(p) for p in caught.value.problems] == [
+            f"{path}:4: capabilities.bio: expected a number, not a boolean (true/false, yes/no, on/off)"
+        ]

@@ -62,7 +62,7 @@ class TestEveryValidInputDecides:
 
     def test_far_future_dates_do_not_overflow(self) -> None:
         """2 ** (months / halving) for a date centuries on is not computed as a float (was OverflowError)."""
-        candidate = _candidate(training_flop=3e25, training_end="9999-12-31")
+        candidate = _candidate(training_flop=3e25)
         decision = decide(candidate, load_policy("illustrative-capability@2.0"), as_of=dt.date(9999, 12, 31))
         adjustment = decision.compute_adjustment
         assert adjustment is not None and adjustment.factor is None
@@ -71,8 +71,8 @@ class TestEveryValidInputDecides:
 
     def test_old_training_end_with_unknown_upper_compute(self) -> None:
         """Unknown compute times a factor that underflows to 0 stays unknown (was inf * 0 = NaN, exit 4)."""
-        candidate = _candidate(training_flop={"lower": 1e24}, training_end="0001-01-01")
-        decision = decide(candidate, load_policy("illustrative-capability@2.0"), as_of=dt.date(2026, 12, 1))
+        candidate = _candidate(training_flop={"lower": 1e24})
+        decision = decide(candidate, load_policy("illustrative-capability@2.0"), as_of=dt.date(1, 1, 1))
         assert decision.tier.value == "restricted"
         assert "effective_flop" in [w for entry in decision.not_ruled_out or [] for w in entry.waiting_on]
 
@@ -84,6 +84,13 @@ class TestEveryValidInputDecides:
         ratios = [n.ratio for n in decision.nearest_thresholds if n.feature == "training_flop"]
         assert ratios == ["unbounded"]
         json.loads(decision.canonical_json(), parse_constant=_no_constant)
+
+    def test_earliest_and_latest_candidate_dates(self) -> None:
+        """A training end at either end of the schema's window ages compute with finite numbers."""
+        for day in ("1950-01-01", "2199-12-31"):
+            candidate = _candidate(training_flop={"lower": 1e24}, training_end=day)
+            decision = decide(candidate, load_policy("illustrative-capability@2.0"), as_of=dt.date(2026, 12, 1))
+            _finite(decision.document())
 
     def test_compute_sums_saturate(self) -> None:
         """Training plus fine-tuning compute at the largest double stays finite and known."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from governance import PolicyError, PolicyValidationError, Tier, decide, load_policy, loader
-from tests.helpers import COMPUTE_RULES, make_candidate, make_policy
+from tests.helpers import COMPUTE_RULES, invoke_main, make_candidate, make_policy
 
 
 @dataclass
@@ -30,8 +31,11 @@ def _plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FakeEntryPoint]]:
     found: list[FakeEntryPoint] = []
     monkeypatch.setattr(loader, "entry_points", lambda group: found if group == loader.ENTRY_POINT_GROUP else [])
     loader._catalogue.cache_clear()
+    loader._plugin_catalogue.cache_clear()
     yield found
     loader._catalogue.cache_clear()
+    loader._plugin_catalogue.cache_clear()
+    loader.use_plugins(False)
 
 
 class TestPluginPolicies:
@@ -67,3 +71,55 @@ class TestPluginPolicies:
         plugins.append(FakeEntryPoint("strings", lambda: ["not a policy"]))
         with pytest.raises(PolicyError, match="expected Policy"):
             load_policy("anything")
+
+
+class TestContainment:
+    """A plugin is code you trust: it runs only when asked for, and its failure stays its own."""
+
+    def test_not_run_for_shipped_policies(
+        self, plugins: list[FakeEntryPoint], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`policy list`, `decide --policy <shipped>` and `all` run no plugin code unless --plugins is given."""
+        ran: list[str] = []
+
+        def spy() -> Any:
+            ran.append("ran")
+            return make_policy(COMPUTE_RULES, id="lab-internal")
+
+        plugins.append(FakeEntryPoint("spy", spy))
+        assert invoke_main("policy", "list", capsys=capsys).returncode == 0
+        assert load_policy("eu-ai-act").id == "eu-ai-act"
+        assert "lab-internal" not in {entry.id for entry in loader.discover_policies()}
+        assert ran == []
+        listed = invoke_main("--plugins", "policy", "list", capsys=capsys)
+        assert listed.returncode == 0, listed.stderr
+        assert "lab-internal" in listed.stdout
+        assert ran == ["ran"]
+
+    def test_system_exit_is_contained(self, plugins: list[FakeEntryPoint], capsys: pytest.CaptureFixture[str]) -> None:
+        """A plugin raising SystemExit(0) cannot end the process with success: it is a policy error (exit 3)."""
+
+        def leave() -> None:
+            raise SystemExit(0)
+
+        plugins.append(FakeEntryPoint("leaver", leave))
+        candidate = Path(__file__).resolve().parent.parent / "examples" / "candidates" / "small-open-model.yaml"
+        result = invoke_main("decide", candidate, "--policy", "leaver-policy", capsys=capsys)
+        assert result.returncode == 3
+        assert "'leaver' failed to load: it raised SystemExit" in result.stderr
+
+    def test_failing_plugin_hides_no_shipped_policy(
+        self, plugins: list[FakeEntryPoint], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With --plugins, one broken plugin is reported and every shipped policy is still listed and usable."""
+
+        def explode() -> None:
+            raise RuntimeError("no network")
+
+        plugins.append(FakeEntryPoint("exploding", explode))
+        plugins.append(FakeEntryPoint("lab", lambda: make_policy(COMPUTE_RULES, id="lab-internal")))
+        result = invoke_main("--plugins", "policy", "list", capsys=capsys)
+        assert result.returncode == 0, result.stderr
+        assert "eu-ai-act" in result.stdout and "lab-internal" in result.stdout
+        assert "'exploding' failed to load: no network" in result.stderr
+        assert load_policy("lab-internal").id == "lab-internal"

@@ -13,7 +13,11 @@ package raises on purpose ends the process with the exit code of its class (see
 5     the ledger cannot be read or written
 6     a ledger or audit bundle does not verify
 7     ``governance gate``: a policy's tier does not allow the release
+8     an output cannot be written (a full disk, a read-only folder)
 ====  ==========================================================
+
+A closed standard output (``governance ledger list | head -1``) is the normal end of the output:
+the command stops writing and exits with the code it would have had.
 """
 
 from __future__ import annotations
@@ -30,16 +34,27 @@ from governance.cli import ledger as _ledger  # noqa: F401 - registers commands
 from governance.cli import policy as _policy  # noqa: F401 - registers commands
 from governance.cli import policy_diff as _policy_diff  # noqa: F401 - registers commands
 from governance.cli import schema as _schema  # noqa: F401 - registers commands
-from governance.cli._app import app, console_error
-from governance.exceptions import GovernanceError
+from governance.cli._app import app, console_error, silence_stdout
+from governance.exceptions import GovernanceError, OutputError
 
 __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; translate package errors into messages and exit codes (usage errors exit 2)."""
+    code: int | str | None = 0
     try:
         app(args=argv, prog_name="governance")
     except GovernanceError as exc:
         console_error(str(exc))
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
+    except SystemExit as exc:
+        code = exc.code
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as exc:
+        console_error(f"the output cannot be written ({exc.strerror}); it is incomplete")
+        code = OutputError.exit_code
+    sys.exit(code)

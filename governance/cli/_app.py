@@ -3,21 +3,66 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import re
 import sys
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
 
-from governance.exceptions import InputError
+from governance._text import display
+from governance._yaml import DEFAULT_LIMITS, Limits, set_limits
+from governance.exceptions import InputError, OutputError
+from governance.loader import use_plugins
 from governance.logs import configure_logging
 
-__all__ = ["app", "console", "console_error", "console_note", "parse_date", "print_json"]
+__all__ = [
+    "app",
+    "console",
+    "console_error",
+    "console_note",
+    "parse_date",
+    "print_json",
+    "silence_stdout",
+    "stderr_console",
+]
+
+_OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def silence_stdout() -> None:
+    """After the reader of standard output has gone (``| head``), send what is left nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real descriptor (under a test runner)
+        pass
+
+
+class _Group(TyperGroup):
+    """The command group: a closed pipe ends the output normally; a full disk is an OutputError."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's Context
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(0) from None
+        except OSError as exc:
+            if exc.errno in _OUTPUT_FULL:
+                raise OutputError(f"the output cannot be written ({exc.strerror}); it is incomplete") from exc
+            raise
+
 
 app = typer.Typer(
     name="governance",
+    cls=_Group,
     help="Decide how an AI model may be released (open, staged or restricted) under versioned threshold policies.",
     no_args_is_help=True,
     add_completion=False,
@@ -25,9 +70,28 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+class _Console(Console):
+    """A console that shows text from files safely: control and bidirectional characters become U+FFFD.
+
+    Every string rich prints (table cells, messages) passes through :meth:`render_str`; text built
+    with :class:`rich.text.Text` from file content is cleaned where it is built (see ``render``).
+    """
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(display(text), **options)
+
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here; a reader that stopped reading (`| head`) is the normal end of the output
+        silence_stdout()
+        raise typer.Exit(0)
+
+
 # Piped output (scripts, CI logs) gets a fixed, generous width instead of rich's 80 columns.
-console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = _Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
+_err = _Console(stderr=True, highlight=False, soft_wrap=True)
+stderr_console: Console = _err
+"""The console on stderr, for notes and progress bars."""
 
 
 def console_error(message: str) -> None:
@@ -55,10 +119,50 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """A byte count: ``1048576``, ``512K``, ``64M``, ``2G`` (binary multiples)."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a size; expected a byte count such as 16M or 1048576")
+    unit = (match.group(2) or "B")[0].upper()
+    return int(match.group(1)) << (10 * "BKMG".index(unit))
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from governance import __version__
+
+        sys.stdout.write(f"governance {__version__}\n")
+        raise typer.Exit
+
+
 @app.callback()
 def _root(
     log_json: bool = typer.Option(False, "--log-json", help="Write structured JSON log events to stderr."),
+    max_file_size: str = typer.Option(
+        f"{DEFAULT_LIMITS.max_bytes // 1024**2}M",
+        "--max-file-size",
+        metavar="SIZE",
+        help="Refuse input files larger than this (bytes, or with K, M, G).",
+    ),
+    max_depth: int = typer.Option(
+        DEFAULT_LIMITS.max_depth, "--max-depth", min=1, help="Refuse input files nested deeper than this."
+    ),
+    max_items: int = typer.Option(
+        DEFAULT_LIMITS.max_items, "--max-items", min=1, help="Refuse input lists or mappings longer than this."
+    ),
+    plugins: bool = typer.Option(
+        False, "--plugins", help="Load plugin policies (Python code from installed packages) for lists and 'all'."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the engine version and exit."
+    ),
 ) -> None:
     """Decide how an AI model may be released under versioned threshold policies."""
     if log_json or os.environ.get("GOVERNANCE_LOG") == "json":
         configure_logging("json", stream=sys.stderr)
+    set_limits(Limits(max_bytes=parse_size(max_file_size), max_depth=max_depth, max_items=max_items))
+    use_plugins(plugins)

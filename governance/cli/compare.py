@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from governance.cli._app import app, console, parse_date, print_json
+from governance._files import check_target, is_stdout
+from governance._text import spreadsheet_row
+from governance.cli._app import app, console, parse_date, print_json, stderr_console
 from governance.cli._options import TableFormat, as_of_option
 from governance.cli.render import format_number, tier_text
 from governance.compare.ageing import HALVING_BAND, compute_ageing
@@ -36,7 +37,7 @@ from governance.tiers import Tier
 population_app = typer.Typer(help="Generate and inspect populations of models.", no_args_is_help=True)
 app.add_typer(population_app, name="population")
 
-_stderr = Console(stderr=True, highlight=False)
+_stderr = stderr_console
 _RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+)\s*$")
 
 
@@ -243,7 +244,7 @@ def _write_csv(comparison: Comparison, reporter: RichReporter) -> None:
             f"{outcome.ref} decided_by",
             f"{outcome.ref} basis",
         ]
-    writer.writerow(header + extra)
+    writer.writerow(spreadsheet_row(header + extra))
     reporter.start("writing rows", len(population))
     for index in range(len(population)):
         if index % 10_000 == 0:
@@ -267,7 +268,7 @@ def _write_csv(comparison: Comparison, reporter: RichReporter) -> None:
                 outcome.decided_by(index) or "",
                 outcome.basis(index),
             ]
-        writer.writerow(values + [row["extra"][k] for k in extra])
+        writer.writerow(spreadsheet_row(values + [row["extra"][k] for k in extra]))
     reporter.finish()
 
 
@@ -283,7 +284,10 @@ def compare_command(
     output: TableFormat = typer.Option(
         TableFormat.TABLE, "--format", "-f", help="table, json or csv (one row per model)."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Also write the HTML report to this file."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Also write the HTML report to this file ('-' for stdout, instead of the tables)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
     limit: int | None = typer.Option(
         None, "--limit", help="Rows per list (default: 40 in tables, all in json and csv).", min=0
     ),
@@ -296,9 +300,12 @@ def compare_command(
     """Compare policies over a population: tiers and labels per model, counts, agreement and disagreements.
 
     Unknown compute is shown as unknown, with what each policy did about it (never read as below a
-    threshold: compute rules are not ruled out). With --out, writes a self-contained HTML report with charts.
+    threshold: compute rules are not ruled out). With --out, writes a self-contained HTML report with charts
+    (first, so that a closed console loses nothing); ``--out -`` writes the report to stdout instead of the tables.
     """
     day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
+    if out is not None and not is_stdout(out):
+        check_target(out, force=force)
     slice_form = parse_openness(form)
     if slice_form is None:
         raise InputError(f"--form {form!r}: expected closed, hosted, api, open-weight or open-source")
@@ -308,6 +315,11 @@ def compare_command(
         population = load_population(population_file, reporter=reporter)
         comparison = compare_population(population, policies, as_of=day, reporter=reporter)
         html = build_report(comparison, sweeps=specs, form=slice_form, reporter=reporter) if out is not None else None
+    if out is not None and html is not None:
+        write_report(out, html, force=force)
+        if is_stdout(out):
+            return
+        _stderr.print(f"report written to {out}", markup=False)
     if output is TableFormat.JSON:
         with _progress() as reporter:
             document = comparison.document(limit=limit, reporter=reporter)
@@ -317,9 +329,6 @@ def compare_command(
             _write_csv(comparison, reporter)
     else:
         _print_comparison(comparison, 40 if limit is None else limit)
-    if out is not None and html is not None:
-        write_report(out, html)
-        _stderr.print(f"report written to {out}", markup=False)
 
 
 # -- sweep ----------------------------------------------------------------------------------------
@@ -356,7 +365,7 @@ def sweep_command(
     labels = list(result.label_counts)
     if output is TableFormat.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([name, "open", "staged", "restricted", *labels])
+        writer.writerow(spreadsheet_row([name, "open", "staged", "restricted", *labels]))
         for step, value in enumerate(result.values):
             counts = [int(c) for c in result.tier_counts[step]]
             writer.writerow([repr(float(value)), *counts, *[int(result.label_counts[k][step]) for k in labels]])
@@ -481,7 +490,8 @@ def ageing_command(
 
 @population_app.command("generate")
 def generate_command(
-    out: Path = typer.Option(..., "--out", help="CSV file to write.", show_default=False),
+    out: Path = typer.Option(..., "--out", help="CSV file to write ('-' for stdout).", show_default=False),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
     grid: list[str] = typer.Option([], "--grid", help="Grid axis, e.g. training_flop=1e22..1e27:6 (repeat)."),
     random: int | None = typer.Option(None, "--random", help="Number of random models.", min=1),
     seed: int = typer.Option(0, "--seed", help="Seed of the random sample."),
@@ -492,6 +502,8 @@ def generate_command(
     """Write a synthetic population: a grid (--grid, repeat per axis) or a seeded random sample (--random N)."""
     if bool(grid) == (random is not None):
         raise InputError("give either --grid axes or --random N")
+    if not is_stdout(out):
+        check_target(out, force=force)
     if random is not None:
         low, high = (_float(v, "--flop-range") for v in _range(flop_range, "--flop-range"))
         start, end = (parse_date(v, "--release-range") for v in _range(release_range, "--release-range"))
@@ -503,7 +515,7 @@ def generate_command(
     else:
         population = grid_population([parse_grid_axis(text) for text in grid])
     with _progress() as reporter:
-        write_population_csv(population, out, reporter=reporter)
+        write_population_csv(population, out, reporter=reporter, force=force)
     _stderr.print(f"{len(population)} models written to {out} ({population.source})", markup=False)
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from governance.cli._app import app, console, parse_date, print_json
+from governance._files import is_stdout, write_output
+from governance.cli._app import app, console, parse_date, print_json, stderr_console
 from governance.cli._options import EvaluatorName, OutputFormat
 from governance.cli.render import render_decision, tier_text
 from governance.exceptions import InputError
@@ -41,7 +41,7 @@ ledger_app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_err = stderr_console
 LEDGER_HELP = (
     "Ledger: a SQLite file or a postgresql:// URL (default $GOVERNANCE_LEDGER, else ./governance-ledger.sqlite)."
 )
@@ -74,14 +74,13 @@ def _note(message: str) -> None:
     _err.print(message, markup=False)
 
 
-def _write_or_print(text: str, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _write_or_print(text: str, out: Path | None, *, force: bool) -> None:
+    """Print ``text``, or write it to ``out`` as every output is written (see :mod:`governance._files`)."""
+    text = text if text.endswith("\n") else text + "\n"
+    if out is None or is_stdout(out):
+        sys.stdout.write(text)
         return
-    try:
-        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write ({exc.strerror})") from exc
+    write_output(out, text, force=force)
     _note(f"wrote {out}")
 
 
@@ -120,7 +119,10 @@ def record_decisions_cli(
     from governance.ledger.store import resolve_location
 
     location = resolve_location(ledger)
+    new = location.sqlite_path is not None and not location.sqlite_path.exists()
     results = record_decisions(items, ledger=location, actor=actor, key=key)
+    if new and results:
+        _note(f"started a new ledger at {location.display} (the file did not exist)")
     if results:
         first, last = results[0], results[-1]
         span = f"seq {first.seq}" if first.seq == last.seq else f"seq {first.seq}-{last.seq}"
@@ -138,7 +140,7 @@ def record_and_verify_demo(items: Sequence[tuple[Candidate, Policy, Decision]], 
 
     location = resolve_location(ledger)
     record_decisions_cli(items, ledger=location.url, actor=None, key=None)
-    with Ledger.open(location) as opened, opened.read() as reader:
+    with Ledger.open(location, read_only=True) as opened, opened.read() as reader:
         report = verify_source(reader)
     report.raise_for_fault()
     return (
@@ -227,6 +229,31 @@ def _print_replay(report: ReplayReport, show: int) -> None:
 # -- commands -----------------------------------------------------------------------------------------
 
 
+@ledger_app.command("init")
+def init_command(
+    ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    key: Path | None = typer.Option(
+        None,
+        "--key",
+        help="Sign with this existing key, or write the new key here (default: beside a SQLite ledger, <name>.key).",
+    ),
+) -> None:
+    """Start a new, empty ledger deliberately, with its signing key; refuses where any file or ledger already is."""
+    from governance.ledger.record import init_ledger
+    from governance.ledger.store import resolve_location
+
+    location = resolve_location(ledger)
+    opened, signing, created = init_ledger(location, key)
+    with opened:
+        origin = opened.origin
+    _note(f"started a new ledger at {location.display} (origin {origin})")
+    if created:
+        _note(f"wrote its signing key {signing.name} ({signing.key_id}); keep it private")
+    else:
+        _note(f"signed with the existing key {signing.name} ({signing.key_id})")
+    sys.stdout.write(signing.verifier().text() + "\n")
+
+
 @ledger_app.command("keygen")
 def keygen_command(
     key: Path | None = typer.Option(
@@ -264,6 +291,7 @@ def pubkey_command(
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     key: Path | None = typer.Option(None, "--key", help="Print the public key of this private key file instead."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print the public key(s) that sign the ledger's checkpoints, one verifier key per line."""
     from governance.ledger.signing import SigningKey
@@ -272,27 +300,28 @@ def pubkey_command(
     if key is not None:
         lines = [SigningKey.load(key).verifier().text()]
     else:
-        with Ledger.open(ledger) as opened:
+        with Ledger.open(ledger, read_only=True) as opened:
             lines = [stored.verifier().text() for stored in opened.registered_keys()]
         if not lines:
             raise InputError("the ledger has no registered key yet; create one with `governance ledger keygen`")
-    _write_or_print("\n".join(lines), out)
+    _write_or_print("\n".join(lines), out, force=force)
 
 
 @ledger_app.command("checkpoint")
 def checkpoint_command(
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the signed note to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print the latest signed checkpoint (a C2SP signed note). Keep it: `verify --checkpoint` checks against it."""
     from governance.exceptions import LedgerError
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened:
+    with Ledger.open(ledger, read_only=True) as opened:
         signed = opened.latest_signed_checkpoint()
         if signed is None:
             raise LedgerError(f"{opened.location.display}: the ledger is empty: no checkpoint yet")
-    _write_or_print(signed.note(), out)
+    _write_or_print(signed.note(), out, force=force)
 
 
 @ledger_app.command("verify")
@@ -316,7 +345,7 @@ def verify_command(
     """
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         verify_and_report(reader, pubkey=pubkey, checkpoint=checkpoint, output=output, jobs=jobs)
 
 
@@ -334,14 +363,14 @@ def replay_command(
     """
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         replay_and_report(reader, evaluator=evaluator, jobs=jobs, output=output, show=show)
 
 
 @ledger_app.command("export")
 def export_command(
     bundle: Path = typer.Option(
-        ..., "--bundle", "-o", help="The audit bundle to write (JSON Lines).", show_default=False
+        ..., "--bundle", "-o", help="The audit bundle to write (JSON Lines; '-' for stdout).", show_default=False
     ),
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
@@ -351,12 +380,12 @@ def export_command(
     from governance.ledger.store import Ledger
 
     with (
-        Ledger.open(ledger) as opened,
+        Ledger.open(ledger, read_only=True) as opened,
         opened.read() as reader,
         progress_bar("exporting", reader.entry_count()) as bar,
     ):
         summary = export_bundle(reader, bundle, overwrite=force, progress=bar)
-    console.print(
+    (_err if is_stdout(bundle) else console).print(
         f"wrote {summary.path}: {summary.entries:,} entries, {summary.policies} policy version(s), "
         f"{summary.suites} evaluation-suite version(s), {summary.checkpoints:,} checkpoint(s), "
         f"{summary.keys} key(s); sha256 {summary.sha256}",
@@ -369,14 +398,15 @@ def prove_command(
     decision_id: str = typer.Argument(..., help="The decision id.", show_default=False),
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print an inclusion proof of one decision against the latest signed checkpoint (check: `audit proof`)."""
     from governance.ledger.proofs import inclusion_document
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         document = inclusion_document(reader, decision_id)
-    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out)
+    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out, force=force)
 
 
 @ledger_app.command("consistency")
@@ -384,14 +414,15 @@ def consistency_command(
     old_size: int = typer.Argument(..., help="The tree size of a checkpoint you kept.", show_default=False),
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --out file if it exists."),
 ) -> None:
     """Print a consistency proof from an earlier size to the latest checkpoint (check: `audit consistency`)."""
     from governance.ledger.proofs import consistency_document
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         document = consistency_document(reader, old_size)
-    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out)
+    _write_or_print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), out, force=force)
 
 
 def _matches_policy(filter_text: str, policy: dict[str, Any]) -> bool:
@@ -438,7 +469,7 @@ def list_command(
         raise InputError(f"--since {start_day} is after --until {end_day}")
     needle = model.casefold() if model else None
     rows: list[dict[str, Any]] = []
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         for row in reader.entries(descending=True, since=start_day.isoformat() if start_day else None):
             if end_day is not None and row.recorded_at[:10] > end_day.isoformat():
                 continue
@@ -486,7 +517,7 @@ def show_command(
     from governance.decision import Decision
     from governance.ledger.store import Ledger
 
-    with Ledger.open(ledger) as opened, opened.read() as reader:
+    with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         row = reader.entry(ref)
         if row is None and ref.isdigit():
             row = reader.entry_at(int(ref))
@@ -542,7 +573,7 @@ def whatif_command(
     other = load_policy(policy)
     day = parse_date(as_of)
     with (
-        Ledger.open(ledger) as opened,
+        Ledger.open(ledger, read_only=True) as opened,
         opened.read() as reader,
         progress_bar("re-deciding", reader.entry_count()) as bar,
     ):

@@ -9,12 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from governance.cli._app import app, console, parse_date, print_json
+from governance.cli._app import app, console, console_note, parse_date, print_json
 from governance.cli._options import OutputFormat
 from governance.cli.render import format_number
 from governance.exceptions import PolicyError
-from governance.loader import discover_policies, load_policy, parse_policy, released_digests
-from governance.policy import Atom, Condition, Policy
+from governance.loader import discover_policies, load_policy, parse_policy, plugin_failures, released_digests
+from governance.policy import Atom, Condition, Policy, PolicyKind
 
 policy_app = typer.Typer(help="List, show and check policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
@@ -51,8 +51,10 @@ def condition_text(item: Atom | Condition, policy: Policy) -> str:
 def list_command(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
-    """List every available policy version (shipped, on GOVERNANCE_POLICY_PATH, and plugins)."""
+    """List every available policy version (shipped, on GOVERNANCE_POLICY_PATH, and with --plugins, plugins)."""
     entries = discover_policies()
+    for failure in plugin_failures():
+        console_note(f"skipped: {failure}")
     if output is OutputFormat.JSON:
         print_json([_summary(e.policy, e.origin) for e in entries])
         return
@@ -79,11 +81,11 @@ def show_command(
         return
     console.print(f"[bold]{policy.ref}[/bold]  {policy.title}")
     console.print(f"kind {policy.kind.value}, jurisdiction {policy.jurisdiction}, digest {policy.digest}")
-    end = policy.effective.end or "no end date"
-    console.print(
-        f"in force from {policy.effective.start} to {end}"
-        + (f" ({policy.effective.note})" if policy.effective.note else "")
-    )
+    if policy.kind is PolicyKind.PROPOSAL:
+        period = f"never in force (a proposal; dated {policy.effective.start})"
+    else:
+        period = f"in force from {policy.effective.start} to {policy.effective.end or 'no end date'}"
+    console.print(period + (f" ({policy.effective.note})" if policy.effective.note else ""), markup=False)
     if policy.summary:
         console.print(policy.summary, markup=False)
     for note in policy.interpretation:

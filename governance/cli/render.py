@@ -7,6 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from governance._text import display
 from governance.decision import AtomResult, Decision
 from governance.tiers import Tier
 
@@ -56,7 +57,7 @@ def _atom(atom: AtomResult) -> str:
 def render_decision(decision: Decision, console: Console) -> None:
     """Print one decision as a panel with its reasons, obligations, missing evidence and margins."""
     title = Text.assemble(
-        (decision.model.get("name", "?"), "bold"),
+        (display(str(decision.model.get("name", "?"))), "bold"),
         "  under  ",
         (f"{decision.policy.id}@{decision.policy.version}", "bold"),
         "  as of ",
@@ -64,9 +65,9 @@ def render_decision(decision: Decision, console: Console) -> None:
     )
     parts: list[Table | Text] = [Text.assemble("tier: ", tier_text(decision.tier))]
     if decision.labels:
-        parts.append(Text("labels: " + ", ".join(decision.labels)))
+        parts.append(Text(display("labels: " + ", ".join(decision.labels))))
     if not decision.in_force and decision.in_force_note:
-        parts.append(Text("NOT IN FORCE: " + decision.in_force_note, style="bold magenta"))
+        parts.append(Text(display("NOT IN FORCE: " + decision.in_force_note), style="bold magenta"))
 
     if decision.reasons:
         reasons = section_table("reasons", "rule", "tier", "conditions met", "source")

@@ -11,8 +11,9 @@ CSV columns (header names are matched case-insensitively; spaces and hyphens rea
 ``organization``          the developer (``organisation`` and ``developer`` are accepted too)
 ``release``               ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; a month or year reads as its last day
 ``training_end``          when training ended; the release date stands in for it when blank
-``openness``              ``closed``, ``hosted``, ``api``, ``open-weight``, ``open-source``; blank reads
-                          as ``open-source`` (fail closed)
+``openness``              ``closed``, ``hosted``, ``api``, ``open_weights``, ``open_source`` (the
+                          candidate's words; ``open-weight(s)`` and ``open-source`` are accepted too);
+                          blank reads as ``open_source`` (fail closed)
 ``license``               SPDX id or expression, or free text (shown, never counted as open source)
 ``revenue_usd``           the developer's annual revenue in US dollars
 ``parameters``            parameter count
@@ -53,8 +54,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
+from governance._files import open_text_output
+from governance._text import spreadsheet_row
 from governance._yaml import load_document, pydantic_problems
-from governance.candidate import Candidate, ReleaseForm
+from governance.candidate import EARLIEST_DATE, LATEST_DATE, Candidate, ReleaseForm
 from governance.compare.population import (
     CAPABILITY_PREFIX,
     FORMS,
@@ -387,18 +390,22 @@ def _end_of_period(text: str) -> dt.date:
     year, month, day = int(match[1]), match[2], match[3]
     try:
         if month is None:
-            return dt.date(year, 12, 31)
-        if day is None:
-            return dt.date(year, int(month), calendar.monthrange(year, int(month))[1])
-        return dt.date(year, int(month), int(day))
+            end = dt.date(year, 12, 31)
+        elif day is None:
+            end = dt.date(year, int(month), calendar.monthrange(year, int(month))[1])
+        else:
+            end = dt.date(year, int(month), int(day))
     except ValueError as exc:
         raise ValueError(f"is not a valid date ({exc})") from exc
+    if not EARLIEST_DATE <= end <= LATEST_DATE:
+        raise ValueError(f"is outside {EARLIEST_DATE} to {LATEST_DATE}, the dates a population may carry")
+    return end
 
 
 def _read_openness(text: str) -> str:
     form = parse_openness(text)
     if form is None:
-        raise ValueError("is not a release form; expected closed, hosted, api, open-weight or open-source")
+        raise ValueError("is not a release form; expected closed, hosted, api, open_weights or open_source")
     return form.value
 
 
@@ -744,8 +751,16 @@ def _number_text(value: float) -> str:
     return "" if math.isnan(value) else repr(float(value))
 
 
-def write_population_csv(population: Population, path: str | Path, *, reporter: Reporter | None = None) -> Path:
-    """Write ``population`` as CSV that :func:`load_population` reads back to the same columns."""
+def write_population_csv(
+    population: Population, path: str | Path, *, reporter: Reporter | None = None, force: bool = False
+) -> Path:
+    """Write ``population`` as CSV that :func:`load_population` reads back to the same columns.
+
+    The file is written as every output is (see :mod:`governance._files`: an existing file only with
+    ``force``, never through a link, ``-`` for standard output). Text cells that a spreadsheet would
+    run as a formula get a leading apostrophe (:func:`~governance._text.spreadsheet_safe`); such a
+    name reads back with the apostrophe.
+    """
     file = Path(path)
     progress = reporter or SILENT
     n = len(population)
@@ -783,7 +798,7 @@ def write_population_csv(population: Population, path: str | Path, *, reporter: 
     chunk = 50_000
     progress.start("writing population", n)
     try:
-        with file.open("w", encoding="utf-8", newline="") as handle:
+        with open_text_output(path, force=force) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
             for begin in range(0, n, chunk):
@@ -801,23 +816,23 @@ def write_population_csv(population: Population, path: str | Path, *, reporter: 
                 extras = [[column.get(i) for i in range(begin, stop)] for column in population.extra.values()]
                 for j in range(stop - begin):
                     writer.writerow(
-                        [
-                            names[j],
-                            *(column[j] for column in text_columns),
-                            orgs[j],
-                            releases[j],
-                            ends[j],
-                            forms[j],
-                            lics[j],
-                            comps[j],
-                            mods[j],
-                            *(column[j] for column in tail_columns),
-                            *(column[j] for column in extras),
-                        ]
+                        spreadsheet_row(
+                            [
+                                names[j],
+                                *(column[j] for column in text_columns),
+                                orgs[j],
+                                releases[j],
+                                ends[j],
+                                forms[j],
+                                lics[j],
+                                comps[j],
+                                mods[j],
+                                *(column[j] for column in tail_columns),
+                                *(column[j] for column in extras),
+                            ]
+                        )
                     )
                 progress.advance(stop - begin)
-    except OSError as exc:
-        raise InputError(f"{file}: cannot be written ({exc})") from exc
     finally:
         progress.finish()
     return file

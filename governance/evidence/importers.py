@@ -170,19 +170,27 @@ def _result(
         )
     if partial:
         source["partial"] = partial
-    return EvaluationResult(
-        benchmark=suite.id,
-        domain=suite.domain,
-        score=score.value,
-        stderr=score.stderr,
-        samples=samples,
-        elicitation=elicitation,
-        date=run.date,
-        metric=suite.metric,
-        model_version=model,
-        status="partial" if partial else "complete",
-        source=source,
-    )
+    try:
+        return EvaluationResult(
+            benchmark=suite.id,
+            domain=suite.domain,
+            score=score.value,
+            stderr=score.stderr,
+            samples=samples,
+            elicitation=elicitation,
+            date=run.date,
+            metric=suite.metric,
+            model_version=model,
+            status="partial" if partial else "complete",
+            source=source,
+        )
+    except ValidationError as exc:
+        # a value a candidate cannot carry (a 400-digit sample count, a date in year 1): refused here,
+        # so that nothing undecidable is ever written into a candidate file
+        problems = pydantic_problems(exc.errors(), f"{run.path} (task {run.task})", {})
+        raise EvidenceError(
+            f"{run.path}: task {run.task} gives values a candidate cannot hold", problems=problems
+        ) from exc
 
 
 def import_files(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from governance._yaml import parse_json
 from governance.evidence._archive import read_member
 from governance.exceptions import EvidenceError
 
@@ -83,14 +84,17 @@ def file_digest(data: bytes) -> str:
 
 def _json(path: Path, data: bytes, what: str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EvidenceError(f"{path}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        hint = " (the file appears truncated)" if exc.pos >= len(data.rstrip()) - 1 else ""
-        raise EvidenceError(
-            f"{path}: {what} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
-        ) from exc
+    where = str(path) if what in ("the file", "the log", "the results file") else f"{path} ({what})"
+    try:
+        # NaN and Infinity are accepted: Python's json module writes them into real logs
+        return parse_json(text, where, error=EvidenceError, constants=True)
+    except EvidenceError as exc:
+        if isinstance(exc.__cause__, json.JSONDecodeError) and exc.__cause__.pos >= len(text.rstrip()) - 1:
+            raise EvidenceError(f"{exc.message} (the file appears truncated)") from exc.__cause__
+        raise
 
 
 def _need(path: Path, value: Any, where: str, kind: type | tuple[type, ...], expected: str) -> Any:

@@ -26,12 +26,12 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from governance._files import check_target, is_stdout, open_output
 from governance.canonical import CANONICAL_FORM, canonical_bytes
 from governance.engine import ENGINE_VERSION
 from governance.exceptions import InputError, VerificationError
@@ -157,17 +157,15 @@ def export_bundle(
     """Write everything ``reader`` sees to ``path`` as an audit bundle.
 
     The file is written beside its final name and renamed into place at the end, so an interrupted
-    export never leaves a partial bundle under that name.
+    export never leaves a partial bundle under that name; ``-`` streams it to standard output.
 
     Raises:
-        InputError: when ``path`` exists (and ``overwrite`` is false) or its folder does not.
+        InputError: when ``path`` exists (and ``overwrite`` is false), is a link, a device or a
+            folder, or its folder does not exist (see :mod:`governance._files`).
+        OutputError: the bundle cannot be written (a full disk).
     """
-    if path.exists() and not overwrite:
-        raise InputError(f"{path}: a file is already there; pass --force to replace it")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; give a file name for the bundle")
-    if not path.parent.is_dir():
-        raise InputError(f"{path.parent}: no such folder for the bundle")
+    if not is_stdout(path):
+        check_target(path, force=overwrite)
     keys = reader.signing_keys()
     policies = reader.policies()
     suites = reader.suites()
@@ -182,73 +180,67 @@ def export_bundle(
         "suite_uses": len(uses),
         "suites": len(suites),
     }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     written = 0
-    try:
-        with temporary.open("wb") as handle:
-            out = _HashingWriter(handle)
+    with open_output(path, force=overwrite) as handle:
+        out = _HashingWriter(handle)
+        out.write(
+            _line(
+                {
+                    "canon": CANONICAL_FORM,
+                    "counts": counts,
+                    "exported_at": utc_timestamp(),
+                    "format": BUNDLE_FORMAT,
+                    "format_version": BUNDLE_VERSION,
+                    "generator": f"governance {ENGINE_VERSION}",
+                    "origin": reader.origin,
+                    "schema_version": reader.schema_version,
+                    "type": "header",
+                }
+            )
+        )
+        for key in keys:
+            try:
+                text = key.verifier().text()
+            except InputError:  # a damaged key row is exported as stored; verification will say so
+                text = f"{key.name}+{key.key_id}+" + base64.b64encode(b"\x01" + key.public_key).decode()
             out.write(
                 _line(
                     {
-                        "canon": CANONICAL_FORM,
-                        "counts": counts,
-                        "exported_at": utc_timestamp(),
-                        "format": BUNDLE_FORMAT,
-                        "format_version": BUNDLE_VERSION,
-                        "generator": f"governance {ENGINE_VERSION}",
-                        "origin": reader.origin,
-                        "schema_version": reader.schema_version,
-                        "type": "header",
+                        "key": text,
+                        "key_id": key.key_id,
+                        "name": key.name,
+                        "registered_at": key.registered_at,
+                        "type": "key",
                     }
                 )
             )
-            for key in keys:
-                try:
-                    text = key.verifier().text()
-                except InputError:  # a damaged key row is exported as stored; verification will say so
-                    text = f"{key.name}+{key.key_id}+" + base64.b64encode(b"\x01" + key.public_key).decode()
-                out.write(
-                    _line(
-                        {
-                            "key": text,
-                            "key_id": key.key_id,
-                            "name": key.name,
-                            "registered_at": key.registered_at,
-                            "type": "key",
-                        }
-                    )
+        for policy in policies:
+            out.write(_policy_line(policy))
+        for suite in suites:
+            out.write(_suite_line(suite))
+        for seq in sorted(uses):
+            out.write(_line({"seq": seq, "suites": list(uses[seq]), "type": "suite_use"}))
+        for checkpoint in checkpoints:
+            out.write(
+                _line(
+                    {
+                        "key_id": checkpoint.key_id,
+                        "root_hash": checkpoint.root_hash.hex(),
+                        "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
+                        "signed_at": checkpoint.signed_at,
+                        "tree_size": checkpoint.tree_size,
+                        "type": "checkpoint",
+                    }
                 )
-            for policy in policies:
-                out.write(_policy_line(policy))
-            for suite in suites:
-                out.write(_suite_line(suite))
-            for seq in sorted(uses):
-                out.write(_line({"seq": seq, "suites": list(uses[seq]), "type": "suite_use"}))
-            for checkpoint in checkpoints:
-                out.write(
-                    _line(
-                        {
-                            "key_id": checkpoint.key_id,
-                            "root_hash": checkpoint.root_hash.hex(),
-                            "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
-                            "signed_at": checkpoint.signed_at,
-                            "tree_size": checkpoint.tree_size,
-                            "type": "checkpoint",
-                        }
-                    )
-                )
-            for row in reader.entries():
-                out.write(_entry_line(row))
-                written += 1
-                if progress is not None and written % 2048 == 0:
-                    progress(written)
-            digest = out.hasher.hexdigest()
-            counts["entries"] = written
-            handle.write(_line({"counts": counts, "sha256": digest, "type": "end"}))
-        temporary.replace(path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+            )
+        for row in reader.entries():
+            out.write(_entry_line(row))
+            written += 1
+            if progress is not None and written % 2048 == 0:
+                progress(written)
+        digest = out.hasher.hexdigest()
+        counts["entries"] = written
+        handle.write(_line({"counts": counts, "sha256": digest, "type": "end"}))
     if progress is not None:
         progress(written)
     return BundleSummary(path, reader.origin, written, len(policies), len(checkpoints), len(keys), digest, len(suites))

@@ -36,13 +36,15 @@ from governance.ledger.tables import (
     table_of,
 )
 
-__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "latest_version", "schema_version"]
+__all__ = ["MIGRATIONS", "MIGRATION_TABLE", "Migration", "apply_migrations", "latest_version", "schema_version"]
 
 APPEND_ONLY_TABLES = tuple(table.name for table in LEDGER_TABLES)
 """Every ledger table refuses UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) in the database."""
 
 _MIGRATION_TABLE = table_of(MigrationRow)
 _META_TABLE = table_of(MetaRow)
+MIGRATION_TABLE: str = _MIGRATION_TABLE.name
+"""The table whose presence marks a database as a governance ledger."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ The signing key is ``--key`` / ``GOVERNANCE_LEDGER_KEY`` when given. Otherwise a
 its key beside it (``governance-ledger.key`` next to ``governance-ledger.sqlite``); the first append to
 a new ledger creates that key (readable only by its owner) and registers its public key in the
 ledger. A PostgreSQL ledger always needs an explicit key.
+
+A ledger is created implicitly only on a truly new path: when the SQLite file is missing and no key
+for it exists. A missing (or emptied) ledger whose key is still there was deleted or truncated:
+recording would start a new ledger signed with the same key, and ``verify --pubkey`` would pass
+while the earlier entries are gone. That is refused; ``governance ledger init`` starts a ledger
+deliberately.
 """
 
 from __future__ import annotations
@@ -26,7 +32,15 @@ from governance.ledger.store import KEY_ENV, AppendResult, Ledger, LedgerLocatio
 from governance.logs import get_logger
 from governance.policy import Policy
 
-__all__ = ["ACTOR_ENV", "default_actor", "record_decisions", "resolve_key_path", "signing_key_for"]
+__all__ = [
+    "ACTOR_ENV",
+    "default_actor",
+    "init_ledger",
+    "record_decisions",
+    "refuse_implicit_creation",
+    "resolve_key_path",
+    "signing_key_for",
+]
 
 ACTOR_ENV = "GOVERNANCE_ACTOR"
 
@@ -77,12 +91,74 @@ def signing_key_for(ledger: Ledger, key: str | Path | None = None) -> SigningKey
             f"{display} is signed by {names}, but the key file {path} is missing; pass --key FILE or set {KEY_ENV}"
         )
     created = SigningKey.generate(ledger.origin)
-    created.save(path)
+    try:
+        created.save(path)
+    except InputError:
+        if not path.is_file():
+            raise
+        created = SigningKey.load(path)  # another process created the first key at the same moment: share it
     ledger.register_key(created.verifier())
     get_logger("governance.ledger").info(
         "ledger_key_created", ledger=ledger.origin, key_id=created.key_id, path=str(path)
     )
     return created
+
+
+def refuse_implicit_creation(location: LedgerLocation, key_path: Path | None, *, explicit_key: bool) -> None:
+    """Refuse to start a SQLite ledger implicitly where one existed (its default key is still beside it).
+
+    A key named explicitly (``--key``, ``GOVERNANCE_LEDGER_KEY``) may sign a new ledger: the user
+    chose it, and the CLI says that a new ledger was started.
+
+    Raises:
+        LedgerError: the ledger file is missing or empty while the key kept beside it exists.
+    """
+    path = location.sqlite_path
+    if explicit_key or path is None or key_path is None or not key_path.exists():
+        return
+    if path.exists() and path.stat().st_size > 0:
+        return
+    state = "is empty" if path.exists() else "does not exist"
+    raise LedgerError(
+        f"{location.display} {state}, but its signing key {key_path} exists: the ledger was deleted, moved or "
+        "truncated. Recording now would start a new ledger signed with the same key and hide the loss. "
+        "Restore the ledger file; or, to start a new ledger deliberately, run `governance ledger init`"
+    )
+
+
+def init_ledger(location: LedgerLocation, key: Path | None) -> tuple[Ledger, SigningKey, bool]:
+    """Create a new ledger at ``location`` and its signing key (or register an existing key named by ``key``).
+
+    Returns the open ledger, its key, and whether the key was created.
+
+    Raises:
+        LedgerError: a ledger (or any database file, or other tables) is already there.
+        InputError: the key file cannot be read or written.
+    """
+    path = location.sqlite_path
+    if path is not None and path.exists():
+        raise LedgerError(f"{location.display}: a file is already there; `ledger init` only starts a new ledger")
+    key_path, explicit = resolve_key_path(key, location)
+    if key_path is None:
+        raise InputError("--key FILE is required for a PostgreSQL ledger (where to keep the private key)")
+    existing = SigningKey.load(key_path) if explicit and key_path.exists() else None
+    if existing is None and key_path.exists():
+        raise InputError(
+            f"{key_path}: a key is already there (from an earlier ledger?); move it away, or name it with --key "
+            "to sign the new ledger with it"
+        )
+    opened = Ledger.open(location, create=True)
+    try:
+        if opened.registered_keys() or opened.size() > 0:
+            raise LedgerError(f"{location.display} already holds a ledger; `ledger init` only starts a new one")
+        signing = existing if existing is not None else SigningKey.generate(opened.origin)
+        if existing is None:
+            signing.save(key_path)
+        opened.register_key(signing.verifier())
+    except BaseException:
+        opened.close()
+        raise
+    return opened, signing, existing is None
 
 
 def record_decisions(
@@ -113,6 +189,7 @@ def record_decisions(
         return []
     location = ledger if isinstance(ledger, LedgerLocation) else resolve_location(ledger)
     path, explicit = resolve_key_path(key, location)
+    refuse_implicit_creation(location, path, explicit_key=explicit)
     named_key = SigningKey.load(path) if explicit and path is not None else None
     if location.sqlite_path is None and named_key is None:
         raise LedgerError(

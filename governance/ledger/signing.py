@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "SigningKey",
     "VerifierKey",
     "compute_key_id",
+    "ignore_in_git",
     "load_verifier_keys",
     "sign_note",
 ]
@@ -213,14 +215,28 @@ class SigningKey:
         Raises:
             InputError: when the file exists or cannot be created.
         """
+        if path.exists() or path.is_symlink():
+            raise InputError(f"{path}: a file is already there; refusing to overwrite a key")
+        # Written whole to a private temporary file, flushed, then linked into place: a reader (another
+        # process recording at the same moment) sees no key or the whole key, never half of one.
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot create the key file ({exc.strerror})") from exc
+        try:
+            os.fchmod(descriptor, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(self.text() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, path)
         except FileExistsError as exc:
             raise InputError(f"{path}: a file is already there; refusing to overwrite a key") from exc
         except OSError as exc:
             raise InputError(f"{path}: cannot create the key file ({exc.strerror})") from exc
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(self.text() + "\n")
+        finally:
+            Path(temporary).unlink()
+        ignore_in_git(path)
 
 
 def load_verifier_keys(path: Path) -> list[VerifierKey]:
@@ -351,3 +367,38 @@ class SignedCheckpoint:
         if key.key_id != self.key_id or key.name != self.key_name:
             return False
         return key.verify(self.checkpoint.body(), self.signature)
+
+
+def ignore_in_git(path: Path) -> Path | None:
+    """Keep a new private key out of git: list it in the checkout's ``info/exclude`` when it is inside one.
+
+    Returns the exclude file written to, or None (not in a git checkout, or already ignored there).
+    """
+    folder = path.resolve().parent
+    for top in (folder, *folder.parents):
+        marker = top / ".git"
+        if marker.is_dir():
+            git_dir = marker
+        elif marker.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = marker.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            git_dir = (top / text.removeprefix("gitdir:").strip()).resolve()
+            common = git_dir / "commondir"
+            if common.is_file():
+                git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+        else:
+            continue
+        exclude = git_dir / "info" / "exclude"
+        line = "/" + path.resolve().relative_to(top).as_posix()
+        try:
+            present = exclude.read_text(encoding="utf-8").splitlines() if exclude.is_file() else []
+            if line in present:
+                return None
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            with exclude.open("a", encoding="utf-8") as handle:
+                handle.write(f"{line}\n")
+        except OSError:
+            return None  # a read-only checkout: the key is still written, only not listed
+        return exclude
+    return None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
@@ -447,15 +447,20 @@ class Ledger:
         create: bool = False,
         schema: str | None = None,
         allow_old_schema: bool = False,
+        read_only: bool = False,
     ) -> Ledger:
         """Open the ledger at ``where`` (see :func:`resolve_location`).
 
         Args:
             where: a URL, a SQLite path, a resolved location, or None for ``GOVERNANCE_LEDGER`` or
                 the default file.
-            create: create the file and tables when absent (appends do; readers never do).
+            create: create the file and tables when absent (appends do; readers never do). Tables
+                are only ever added to an empty database: a database (or schema) holding other
+                tables is refused, never extended.
             schema: on PostgreSQL, the schema holding the tables (the server's search path otherwise).
             allow_old_schema: open a ledger whose schema is older than this code (for ``migrate``).
+            read_only: open a SQLite file read-only and leave its bytes as they are (no journal-mode
+                switch, no page-size setting): what ``verify`` and the other readers of evidence do.
 
         Raises:
             LedgerError: when there is no ledger there and ``create`` is false, when it cannot be
@@ -475,7 +480,9 @@ class Ledger:
                     )
                 if not path.parent.is_dir():
                     raise InputError(f"--ledger: folder {path.parent} does not exist")
-        engine = _make_engine(location, schema)
+            elif create:
+                _refuse_foreign_sqlite(path, location.display)
+        engine = _make_engine(location, schema, read_only=read_only and not create)
         ledger = cls(engine, location, "", 0)
         ledger.schema = schema
         try:
@@ -498,6 +505,13 @@ class Ledger:
                             "SELECT pg_advisory_xact_lock(hashtext('governance-ledger-migrate:' || current_schema()))"
                         )
                     if migrations.schema_version(conn) == 0:
+                        others = sorted(inspect(conn).get_table_names())
+                        if others:
+                            raise LedgerError(
+                                f"{self.location.display} is a database with other tables ({', '.join(others[:5])}), "
+                                "not a governance ledger; refusing to add ledger tables to it: name a new file "
+                                "or an empty database (or PostgreSQL schema)"
+                            )
                         migrations.apply_migrations(conn, self.dialect, utc_timestamp())
                     version = migrations.schema_version(conn)
             latest = migrations.latest_version()
@@ -817,8 +831,16 @@ class Ledger:
         return latest.signed(self.origin, names.get(latest.key_id, "unknown-key"))
 
 
-def _make_engine(location: LedgerLocation, schema: str | None) -> Engine:
+def _make_engine(location: LedgerLocation, schema: str | None, *, read_only: bool = False) -> Engine:
     try:
+        if location.is_sqlite and read_only and location.sqlite_path is not None:
+            uri = location.sqlite_path.resolve().as_uri() + "?mode=ro"
+            engine = create_engine(
+                "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=60.0, check_same_thread=False)
+            )
+            event.listen(engine, "connect", _sqlite_connect_read_only)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
         if location.is_sqlite:
             engine = create_engine(location.url, connect_args={"timeout": 60.0})
             event.listen(engine, "connect", _sqlite_connect)
@@ -856,6 +878,33 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
                 time.sleep(0.01)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _refuse_foreign_sqlite(path: Path, display: str) -> None:
+    """Refuse, before anything writes to it, a SQLite file that holds tables but no ledger."""
+    try:
+        with contextlib.closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+            tables = sorted(str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    except sqlite3.Error as exc:
+        raise LedgerError(
+            f"{display}: not a SQLite database, so not a ledger ({exc}); refusing to write to it"
+        ) from exc
+    if tables and migrations.MIGRATION_TABLE not in tables:
+        raise LedgerError(
+            f"{display} is a database with other tables ({', '.join(tables[:5])}), not a governance ledger; "
+            "refusing to add ledger tables to it: name a new file or an empty database"
+        )
+
+
+def _sqlite_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    """Only what changes no byte of the file: no journal-mode switch, no page size."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA query_only = ON")
     finally:
         cursor.close()
 

@@ -616,7 +616,7 @@ def _verify_range(
     wanted = set(sizes)
     expected = start
     last_node = b""
-    with Ledger.open(url, schema=schema) as ledger, ledger.read() as reader:
+    with Ledger.open(url, schema=schema, read_only=True) as ledger, ledger.read() as reader:
         for row in reader.entry_tuples(start, stop, raw_text=True):
             if row[0] != expected:
                 return failed
@@ -799,7 +799,7 @@ def _diagnose_leaf(
     row: Sequence[Any], expected: int, history: deque[Sequence[Any]], rows: Iterator[Sequence[Any]]
 ) -> Fault:
     """The entry's content does not hash to its stored leaf: edited in place, or moved from elsewhere."""
-    decision_id = str(row[1])
+    decision_id = _text(row[1])
     ahead = _window(rows, row)
     stored = row[8]
     lo = max(0, expected - LOOKAHEAD)
@@ -827,7 +827,7 @@ def _diagnose_leaf(
         return Fault(
             FaultKind.INSERTED,
             origin,
-            None if first is None else str(first[1]),
+            None if first is None else _text(first[1]),
             f"{expected - origin} entr{'y was' if expected - origin == 1 else 'ies were'} inserted before the entry "
             f"recorded at seq {origin}, which is now at seq {expected}",
         )

@@ -2,8 +2,9 @@
 
 Each was found by the widened Hypothesis strategies (tests/test_core.py): ``Infinity`` printed by
 ``--format json`` and a traceback from ``--record`` for ``training_flop: 1e-300``; exit 4 ("nan cannot
-be passed to the rule engine") for an old ``training_end`` with unknown upper compute; an
-``OverflowError`` for a training end centuries after a policy's reference date.
+be passed to the rule engine") for an early date with unknown upper compute; an
+``OverflowError`` for a decision date centuries after a policy's reference date (a candidate's own
+dates are held to 1950 to 2199 by the schema; a decision date may be any).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import yaml
 from governance.cli import main
 
 CASES = {
-    "tiny-compute": {"training_flop": 1e-300},
-    "old-unknown-upper": {"training_flop": {"lower": 1e24}, "training_end": "0001-01-01"},
-    "far-future": {"training_flop": 3e25, "training_end": "9999-12-31"},
-    "largest": {"training_flop": 1.7976931348623157e308, "fine_tuning_flop": 1.7976931348623157e308},
+    "tiny-compute": ({"training_flop": 1e-300}, "2026-12-01"),
+    "old-unknown-upper": ({"training_flop": {"lower": 1e24}}, "0001-01-01"),
+    "far-future": ({"training_flop": 3e25}, "9999-12-31"),
+    "window-ends": ({"training_flop": {"lower": 1e24}, "training_end": "1950-01-01"}, "2199-12-31"),
+    "largest": ({"training_flop": 1.7976931348623157e308, "fine_tuning_flop": 1.7976931348623157e308}, "2026-12-01"),
 }
 
 
@@ -39,8 +41,10 @@ def _reject(name: str) -> None:
     raise AssertionError(f"{name} is not JSON")
 
 
-@pytest.mark.parametrize("compute", CASES.values(), ids=list(CASES))
-def test_json_and_record(compute: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("compute", "as_of"), CASES.values(), ids=list(CASES))
+def test_json_and_record(
+    compute: dict[str, object], as_of: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Every shipped policy decides; the JSON output is strict JSON; recording and verifying succeed."""
     candidate = tmp_path / "candidate.yaml"
     document = {"model": {"name": "Edge", "developer": "Lab"}, "compute": compute, "release": {"form": "open_weights"}}
@@ -50,9 +54,9 @@ def test_json_and_record(compute: dict[str, object], tmp_path: Path, capsys: pyt
     )
     assert code == 0, err
     decisions = json.loads(out, parse_constant=_reject)
-    assert decisions and all(d["schema_version"] == 2 for d in decisions)
+    assert all(d["schema_version"] == 2 for d in decisions)
     ledger = tmp_path / "ledger.sqlite"
-    args = ("decide", str(candidate), "--policy", "illustrative-capability", "--as-of", "2026-12-01")
+    args = ("decide", str(candidate), "--policy", "illustrative-capability@2.0", "--as-of", as_of)
     code, _out, err = _run(capsys, *args, "--record", "--ledger", str(ledger))
     assert code == 0, err
     code, _out, err = _run(capsys, "ledger", "verify", "--ledger", str(ledger))

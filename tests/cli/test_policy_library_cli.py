@@ -7,7 +7,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.helpers import run_cli
+import pytest
+
+from tests.helpers import invoke_main, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = ROOT / "tests" / "cases" / "candidates"
@@ -116,3 +118,14 @@ class TestDecideAll:
         assert result.returncode == 0, result.stderr
         assert "NOT IN FORCE" in result.stdout
         assert "revoked" in result.stdout
+
+
+class TestProposalDates:
+    """A proposal is never in force, and `policy show` says just that."""
+
+    def test_vetoed_bill(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """ca-sb-1047 (vetoed) is shown as never in force, not "in force from ... to no end date"."""
+        result = invoke_main("policy", "show", "ca-sb-1047", capsys=capsys)
+        assert result.returncode == 0, result.stderr
+        assert "never in force" in result.stdout
+        assert "to no end date" not in result.stdout

@@ -224,7 +224,7 @@ class TestReaders:
     def test_round_trip(self, tmp_path: Path) -> None:
         """write_population_csv then load_population gives back the same columns."""
         for source in (mixed_population(200, seed=9), random_population(500, seed=2)):
-            path = write_population_csv(source, tmp_path / "round.csv")
+            path = write_population_csv(source, tmp_path / "round.csv", force=True)
             _columns_equal(source, load_population(path))
 
     def test_unknown_markers_in_numbers(self, tmp_path: Path) -> None:
@@ -295,3 +295,25 @@ class TestScaleReading:
         _columns_equal(source, loaded)
         assert loaded.release[0] == source.release[0]
         assert isinstance(loaded.candidate(0).release.date, dt.date)
+
+
+class TestPlausibleValues:
+    """Populations read dates and release forms in the candidate's words and window."""
+
+    @pytest.mark.parametrize("day", ["0001-01-01", "1949", "2200-01"])
+    def test_dates_outside_the_window(self, tmp_path: Path, day: str) -> None:
+        """A date in year 1 would age any compute to nothing: refused, the window named."""
+        path = _write(tmp_path, f"name,training_flop,release\nA,1e25,{day}\n")
+        with pytest.raises(InputError, match="outside 1950-01-01 to 2199-12-31"):
+            load_population(path)
+
+    def test_open_weights_in_both_spellings(self, tmp_path: Path) -> None:
+        """``open_weights`` (the candidate's word) and ``open-weight`` read the same."""
+        path = _write(tmp_path, "name,training_flop,openness\nA,1e25,open_weights\nB,1e25,open-weight\n")
+        population = load_population(path)
+        assert [population.release_form(i) for i in range(2)] == [ReleaseForm.OPEN_WEIGHTS] * 2
+
+    def test_unknown_form_names_the_candidate_words(self, tmp_path: Path) -> None:
+        """The error lists the spellings a candidate uses."""
+        with pytest.raises(InputError, match="open_weights or open_source"):
+            load_population(_write(tmp_path, "name,training_flop,openness\nA,1e25,weights\n"))

@@ -234,3 +234,24 @@ class TestMerge:
             merge_into_candidate(path, report.results)
         assert path.read_bytes() == before
         assert not list(tmp_path.glob(".candidate*"))
+
+
+class TestHostileLogs:
+    """A third-party log cannot smuggle undecidable values into a candidate."""
+
+    def test_huge_limit_refused(self, realdata: Path, tmp_path: Path) -> None:
+        """A 400-digit ``limit`` would make every later decision overflow: the import is refused, cleanly."""
+        document = json.loads((realdata / "lm-eval" / "zephyr-7b-beta-limit1-smoke.json").read_text())
+        document["config"]["limit"] = 10**400
+        path = tmp_path / "results.json"
+        path.write_text(json.dumps(document))
+        with pytest.raises(EvidenceError, match="values a candidate cannot hold") as caught:
+            import_files([path], allow_partial=True)
+        assert any("beyond +-2^53" in str(problem) for problem in caught.value.problems)
+
+    def test_duplicate_key_refused(self, tmp_path: Path) -> None:
+        """A results file that gives a score twice is refused, naming both lines."""
+        path = tmp_path / "results.json"
+        path.write_text('{"results": {"wmdp_bio": {\n"acc,none": 0.9,\n"acc,none": 0.1}}, "configs": {}}')
+        with pytest.raises(EvidenceError, match=r"results\.json:3: duplicate key 'acc,none' \(first given at line 2\)"):
+            import_files([path])

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from governance._files import write_output
 from governance.candidate import ReleaseForm
 from governance.compare.ageing import Ageing, compute_ageing, compute_thresholds
 from governance.compare.comparison import COMPUTE_FEATURES, Comparison
@@ -139,11 +140,7 @@ def build_report(
     return render_report(content)
 
 
-def write_report(path: str | Path, html: str) -> Path:
-    """Write the report; raise InputError naming the file when it cannot be written."""
-    file = Path(path)
-    try:
-        file.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{file}: cannot write the report ({exc})") from exc
-    return file
+def write_report(path: str | Path, html: str, *, force: bool = False) -> Path:
+    """Write the report (``-`` for standard output) as every output is written (see :mod:`governance._files`)."""
+    write_output(path, html, force=force)
+    return Path(path)
