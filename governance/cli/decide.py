@@ -12,10 +12,20 @@ from rich.text import Text
 from governance.cli._app import app, console, console_note, parse_date, print_json
 from governance.cli._options import EvaluatorName, OutputFormat, as_of_option
 from governance.cli.render import render_decision, tier_text
+from governance.decision import Decision
 from governance.engine import decide
 from governance.exceptions import InputError
 from governance.jurisdictions import applies_to
 from governance.loader import data_dir, load_candidate, resolve_policies
+
+
+def _demo_cell(decision: Decision | None) -> Text:
+    if decision is None:
+        return Text("n/a", style="dim")
+    cell = tier_text(decision.tier)
+    if decision.rests_on_missing_evidence:
+        cell.append(" ?", style="magenta")
+    return cell
 
 
 @app.command("decide")
@@ -113,13 +123,13 @@ def demo_command(
     for policy in policies:
         table.add_column(policy.ref, overflow="fold")
     for ci, candidate in enumerate(candidates):
-        cells = [
-            tier_text(decisions[ci, pi].tier) if (ci, pi) in decisions else Text("n/a", style="dim")
-            for pi in range(len(policies))
-        ]
+        cells = [_demo_cell(decisions.get((ci, pi))) for pi in range(len(policies))]
         table.add_row(candidate.model.name, *cells)
     console.print(table)
-    console.print("n/a: the policy does not apply to the candidate's jurisdictions or developer.")
+    console.print(
+        "n/a: the policy does not apply to the candidate's jurisdictions or developer. "
+        "?: the tier rests on missing evidence (a rule not ruled out, or the evidence floor)."
+    )
     console.print(f"Details: governance decide <candidate file> --policy <id>   (example files: {folder})")
     if recorded is not None:
         console.print(recorded, markup=False)
