@@ -122,29 +122,22 @@ def _scalar(item: Test | Node) -> ScalarRule:
 
         return test
     parts = tuple(_scalar(sub) for sub in item.items)
+    # ``all`` is the minimum of its parts and stops at the first NO; ``any`` the maximum, stopping at FIRED.
     if item.kind == "all":
+        start, stop, pick = Outcome.FIRED, Outcome.NO, min
+    else:
+        start, stop, pick = Outcome.NO, Outcome.FIRED, max
 
-        def every(values: Mapping[str, float]) -> Outcome:
-            result = Outcome.FIRED
-            for part in parts:
-                outcome = part(values)
-                if outcome is Outcome.NO:
-                    return outcome
-                result = min(result, outcome)
-            return result
-
-        return every
-
-    def some(values: Mapping[str, float]) -> Outcome:
-        result = Outcome.NO
+    def combined(values: Mapping[str, float]) -> Outcome:
+        result = start
         for part in parts:
             outcome = part(values)
-            if outcome is Outcome.FIRED:
+            if outcome is stop:
                 return outcome
-            result = max(result, outcome)
+            result = pick(result, outcome)
         return result
 
-    return some
+    return combined
 
 
 @dataclass(frozen=True)

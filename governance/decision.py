@@ -115,21 +115,14 @@ class CannotRuleOutRef(_Doc):
     quote: str
 
 
-class NotRuledOut(_Doc):
+class NotRuledOut(Reason):
     """A rule that would fire if some unknown input were high enough.
 
-    It raises the tier (unknown never reads as below a threshold), but it is not a finding: its labels
+    It raises the tier (unknown is never read as below a threshold), but it is not a finding: its labels
     and obligations apply only when ``finding`` is true, which a rule declares where its source says
     "cannot rule out" means crossed (``treated_as``).
     """
 
-    rule: str
-    tier: Tier
-    rationale: str
-    source: SourceRef
-    labels: list[str]
-    obligations: list[str]
-    atoms: list[AtomResult]
     waiting_on: list[str]
     """The unknown features whose value would settle the rule."""
     settle: str

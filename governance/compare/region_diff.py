@@ -32,7 +32,7 @@ import itertools
 import math
 import struct
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -171,31 +171,30 @@ def _effective_threshold(op: str, threshold: float, exponent: float) -> Interval
         y = scale_by_power_of_two(x, exponent)
         return {">=": y >= threshold, ">": y > threshold, "<=": y <= threshold, "<": y < threshold}[op]
 
-    def double(bits: int) -> float:
-        return float(struct.unpack("<d", struct.pack("<q", bits))[0])
-
     largest = struct.unpack("<q", struct.pack("<d", sys.float_info.max))[0]
     if op in (">=", ">"):
         if not holds(sys.float_info.max):
             return Interval(math.inf, True, math.inf, True)  # only unknown compute reaches it
-        low, high = -1, largest  # invariant: holds(double(high)), not holds below low+1 .. (low is -1: none)
-        while high - low > 1:
-            middle = (low + high) // 2
-            if holds(double(middle)):
-                high = middle
-            else:
-                low = middle
-        return Interval(double(high), True, math.inf, True)
+        return Interval(_double(_boundary(lambda bits: holds(_double(bits)), -1, largest)), True, math.inf, True)
     if not holds(0.0):
         return Interval(-math.inf, False, -math.inf, False)
-    low, high = 0, largest + 1  # invariant: holds(double(low)); high is past the last that holds
+    last = _boundary(lambda bits: not holds(_double(bits)), 0, largest + 1) - 1
+    return Interval(-math.inf, False, _double(last), True)
+
+
+def _double(bits: int) -> float:
+    return float(struct.unpack("<d", struct.pack("<q", bits))[0])
+
+
+def _boundary(test: Callable[[int], bool], low: int, high: int) -> int:
+    """The least ``bits`` in ``(low, high]`` for which ``test`` holds, given it holds at ``high`` and is monotone."""
     while high - low > 1:
         middle = (low + high) // 2
-        if holds(double(middle)):
-            low = middle
-        else:
+        if test(middle):
             high = middle
-    return Interval(-math.inf, False, double(low), True)
+        else:
+            low = middle
+    return high
 
 
 class _Space:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from governance.cli import main
+from tests.helpers import invoke_main
 
 CASES = {
     "tiny-compute": ({"training_flop": 1e-300}, "2026-12-01"),
@@ -24,17 +24,6 @@ CASES = {
     "window-ends": ({"training_flop": {"lower": 1e24}, "training_end": "1950-01-01"}, "2199-12-31"),
     "largest": ({"training_flop": 1.7976931348623157e308, "fine_tuning_flop": 1.7976931348623157e308}, "2026-12-01"),
 }
-
-
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    else:
-        code = 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _reject(name: str) -> None:
@@ -49,17 +38,16 @@ def test_json_and_record(
     candidate = tmp_path / "candidate.yaml"
     document = {"model": {"name": "Edge", "developer": "Lab"}, "compute": compute, "release": {"form": "open_weights"}}
     candidate.write_text(yaml.safe_dump(document))
-    code, out, err = _run(
-        capsys, "decide", str(candidate), "--policy", "all", "--as-of", "2026-12-01", "--format", "json"
+    result = invoke_main(
+        "decide", str(candidate), "--policy", "all", "--as-of", as_of, "--format", "json", capsys=capsys
     )
-    assert code == 0, err
-    decisions = json.loads(out, parse_constant=_reject)
+    assert result.returncode == 0, result.stderr
+    decisions = json.loads(result.stdout, parse_constant=_reject)
     assert all(d["schema_version"] == 2 for d in decisions)
     ledger = tmp_path / "ledger.sqlite"
     args = ("decide", str(candidate), "--policy", "illustrative-capability@2.0", "--as-of", as_of)
-    code, _out, err = _run(capsys, *args, "--record", "--ledger", str(ledger))
-    assert code == 0, err
-    code, _out, err = _run(capsys, "ledger", "verify", "--ledger", str(ledger))
-    assert code == 0, err
-    code, _out, err = _run(capsys, "ledger", "replay", "--ledger", str(ledger))
-    assert code == 0, err
+    for step in ((*args, "--record", "--ledger", str(ledger)), ("ledger", "verify", "--ledger", str(ledger))):
+        result = invoke_main(*step, capsys=capsys)
+        assert result.returncode == 0, result.stderr
+    result = invoke_main("ledger", "replay", "--ledger", str(ledger), capsys=capsys)
+    assert result.returncode == 0, result.stderr

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from governance import Candidate, decide
-from governance.cli import main
 from governance.policy import Policy
+from tests.helpers import invoke_main
 
 DATA = Path(__file__).parent / "data"
 
@@ -31,40 +31,31 @@ def _unpack(name: str, folder: Path) -> Path:
     return target
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    else:
-        code = 0
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 @pytest.fixture
 def ledger(tmp_path: Path) -> Path:
     return _unpack("schema1-ledger.sqlite.gz", tmp_path)
 
 
 def test_ledger_verifies_with_its_public_key(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = _run(capsys, "ledger", "verify", "--ledger", str(ledger), "--pubkey", str(DATA / "schema1.pub"))
-    assert code == 0, out
+    result = invoke_main(
+        "ledger", "verify", "--ledger", str(ledger), "--pubkey", str(DATA / "schema1.pub"), capsys=capsys
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_ledger_replays_byte_for_byte(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = _run(capsys, "ledger", "replay", "--ledger", str(ledger), "--format", "json")
-    assert code == 0, out
-    report = json.loads(out[out.index("{") :])
+    result = invoke_main("ledger", "replay", "--ledger", str(ledger), "--format", "json", capsys=capsys)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout[result.stdout.index("{") :])
     assert report["entries"] == report["reproduced"] == 12
 
 
 def test_bundle_verifies_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bundle = _unpack("schema1-bundle.jsonl.gz", tmp_path)
-    code, out = _run(capsys, "audit", "verify", str(bundle), "--pubkey", str(DATA / "schema1.pub"))
-    assert code == 0, out
-    code, out = _run(capsys, "audit", "replay", str(bundle))
-    assert code == 0, out
+    result = invoke_main("audit", "verify", str(bundle), "--pubkey", str(DATA / "schema1.pub"), capsys=capsys)
+    assert result.returncode == 0, result.stderr
+    result = invoke_main("audit", "replay", str(bundle), capsys=capsys)
+    assert result.returncode == 0, result.stderr
 
 
 def test_recorded_semantics_are_kept(ledger: Path) -> None:
