@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,29 +196,33 @@ def _bad_candidate(change: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in merged.items() if v is not None}
 
 
+def _refused_by_both(*, kind: str, load: Callable[[Path], object], document: Any, path: Path, code: int) -> None:
+    """The loader refuses ``document`` (written to ``path``) with exit ``code``, and the schema finds errors."""
+    text = yaml.safe_dump(document) if path.suffix == ".yaml" else json.dumps(document)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(GovernanceError) as caught:
+        load(path)
+    assert caught.value.exit_code == code
+    assert _errors(kind, document)
+
+
 class TestRefusedByBoth:
     """Known-bad files are refused by the loader and by the schema alike."""
 
     @pytest.mark.parametrize("document", BAD_CASES)
     def test_case_candidates_refused_as_invalid(self, document: Any, tmp_path: Path) -> None:
         """The decision cases that expect exit code 2 are also invalid under the schema."""
-        file = tmp_path / "candidate.json"
-        file.write_text(json.dumps(document), encoding="utf-8")
-        with pytest.raises(GovernanceError) as caught:
-            load_candidate(file)
-        assert caught.value.exit_code == 2
-        assert _errors("candidate", document)
+        _refused_by_both(
+            kind="candidate", load=load_candidate, document=document, path=tmp_path / "candidate.json", code=2
+        )
 
     @pytest.mark.parametrize("change", BAD_CANDIDATES.values(), ids=list(BAD_CANDIDATES))
     def test_bad_candidates(self, change: dict[str, Any], tmp_path: Path) -> None:
         """Each handmade mistake is refused by both."""
         document = _bad_candidate(change)
-        file = tmp_path / "candidate.json"
-        file.write_text(json.dumps(document), encoding="utf-8")
-        with pytest.raises(GovernanceError) as caught:
-            load_candidate(file)
-        assert caught.value.exit_code == 2
-        assert _errors("candidate", document)
+        _refused_by_both(
+            kind="candidate", load=load_candidate, document=document, path=tmp_path / "candidate.json", code=2
+        )
 
     def test_cases_found(self) -> None:
         """The case files hold invalid-input candidates and valid ones (else the tests above are vacuous)."""
@@ -242,12 +247,7 @@ class TestRefusedByBoth:
         """A policy with a mistake is refused by the loader (exit 3) and by the schema."""
         document = _read(ROOT / "policies" / "illustrative-capability" / "1.0" / "policy.yaml")
         document = {k: v for k, v in {**document, **change}.items() if v is not None}
-        file = tmp_path / "policy.yaml"
-        file.write_text(yaml.safe_dump(document), encoding="utf-8")
-        with pytest.raises(GovernanceError) as caught:
-            parse_policy(file)
-        assert caught.value.exit_code == 3
-        assert _errors("policy", document)
+        _refused_by_both(kind="policy", load=parse_policy, document=document, path=tmp_path / "policy.yaml", code=3)
 
     @pytest.mark.parametrize(
         "document",
@@ -262,12 +262,9 @@ class TestRefusedByBoth:
     )
     def test_bad_populations(self, document: Any, tmp_path: Path) -> None:
         """A population the loader refuses, the schema refuses."""
-        file = tmp_path / "population.json"
-        file.write_text(json.dumps(document), encoding="utf-8")
-        with pytest.raises(GovernanceError) as caught:
-            load_population(file)
-        assert caught.value.exit_code == 2
-        assert _errors("population", document)
+        _refused_by_both(
+            kind="population", load=load_population, document=document, path=tmp_path / "population.json", code=2
+        )
 
     def test_bad_decision(self) -> None:
         """A decision document with an unknown tier is refused by the model and by the schema."""
