@@ -1,0 +1,78 @@
+"""Fixtures for service tests: an app on a fresh SQLite ledger, a client, and a key of every role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from governance import load_candidate
+from governance.service import ServiceConfig, create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "candidates"
+AS_OF = "2026-11-28"
+LAB_ORG = "Allen Institute for AI"
+"""The developer of ``examples/candidates/small-open-model.yaml``: the lab key's organisation."""
+
+
+@dataclass
+class Keys:
+    """A token of every role (two labs, for the organisation boundary) and a revoked one."""
+
+    lab: str
+    other_lab: str
+    auditor: str
+    policymaker: str
+    admin: str
+    revoked: str
+
+    def header(self, role: str | None) -> dict[str, str]:
+        """The Authorization header of ``role`` (none for None)."""
+        return {} if role is None else {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+def candidate_document(name: str = "small-open-model.yaml") -> dict[str, Any]:
+    """An example candidate as the JSON a client sends."""
+    document: dict[str, Any] = json.loads(json.dumps(load_candidate(EXAMPLES / name).document()))
+    return document
+
+
+@pytest.fixture(name="client")
+def _client(tmp_path: Path) -> Iterator[TestClient]:
+    """A client of an app serving a new SQLite ledger in ``tmp_path``."""
+    app = create_app(ServiceConfig(ledger=str(tmp_path / "ledger.sqlite"), max_body=256 * 1024))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(name="keys")
+def _keys(client: TestClient) -> Keys:
+    """One key of every role in the client's service."""
+    store = client.app.state.service.keys  # type: ignore[attr-defined]
+    revoked = store.create("auditor", "gone")
+    store.revoke(revoked.key.key_id)
+    return Keys(
+        lab=store.create("lab", "release-ci", LAB_ORG).token,
+        other_lab=store.create("lab", "rival-ci", "Rival Lab").token,
+        auditor=store.create("auditor", "external audit").token,
+        policymaker=store.create("policymaker", "staff").token,
+        admin=store.create("admin", "ops").token,
+        revoked=revoked.token,
+    )
+
+
+def record(client: TestClient, keys: Keys, *, policies: list[str] | None = None) -> dict[str, Any]:
+    """Decide and record the small open model as the lab; return the response document."""
+    body = {"candidate": candidate_document(), "as_of": AS_OF, "record": True}
+    if policies is not None:
+        body["policies"] = policies
+    response = client.post("/v1/decisions", json=body, headers=keys.header("lab"))
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
