@@ -34,6 +34,7 @@ LEDGER_HELP = (
 
 @app.command("serve")
 def serve_command(
+    ctx: typer.Context,
     ledger: str | None = typer.Option(None, "--ledger", help=LEDGER_HELP),
     key: Path | None = typer.Option(
         None, "--key", help="Checkpoint signing key (default $GOVERNANCE_LEDGER_KEY, else beside a SQLite ledger)."
@@ -52,6 +53,7 @@ def serve_command(
 
     from governance.ledger.record import resolve_key_path
     from governance.ledger.store import KEY_ENV, LEDGER_ENV
+    from governance.service.app import LOG_ENV
     from governance.service.runtime import MAX_BODY_ENV, Service, ServiceConfig
 
     service = Service(ServiceConfig(ledger=ledger, key=key, max_body=max_body))
@@ -67,6 +69,8 @@ def serve_command(
     if key_path is not None:
         os.environ[KEY_ENV] = str(key_path.absolute())
     os.environ[MAX_BODY_ENV] = str(max_body)
+    if ctx.find_root().params.get("log_json"):
+        os.environ[LOG_ENV] = "json"  # worker processes configure their own logging from it
     console_note(f"governance: serving ledger {location.display} (origin {origin}) on http://{host}:{port}")
     console_note(f"checkpoint public key: {public}")
     if not admins:

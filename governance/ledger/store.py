@@ -375,6 +375,15 @@ class LedgerReader:
             raise LedgerError(f"{self.description}: entry {seq} is missing")
         return bytes(value)
 
+    def leaf_hashes(self, start: int, stop: int) -> list[bytes]:
+        """The stored leaf hashes of entries ``start`` to ``stop - 1``, in order (fewer if some are missing)."""
+        rows = self._conn.execute(
+            select(_DECISIONS.c.leaf_hash)
+            .where(_DECISIONS.c.seq >= start, _DECISIONS.c.seq < stop)
+            .order_by(_DECISIONS.c.seq)
+        )
+        return [bytes(row[0]) for row in rows]
+
     def node(self, seq: int) -> bytes:
         """The stored node of entry ``seq``."""
         value = self._conn.execute(select(_DECISIONS.c.node).where(_DECISIONS.c.seq == seq)).scalar()

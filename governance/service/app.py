@@ -7,6 +7,8 @@ factory ``governance serve`` gives uvicorn, so that each worker process builds i
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +18,14 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from governance.engine import ENGINE_VERSION
-from governance.logs import get_logger
+from governance.logs import configure_logging, get_logger
 from governance.service.problems import ProblemError, install_problem_handlers, problem_response
-from governance.service.routes import decisions, keys, ledger, ops, policies
+from governance.service.routes import comparisons, decisions, keys, ledger, ops, policies, tiles
 from governance.service.runtime import Service, ServiceConfig
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["LOG_ENV", "app_from_env", "create_app"]
+
+LOG_ENV = "GOVERNANCE_LOG"
 
 _DESCRIPTION = """Decide how an AI model may be released, record decisions in a tamper-evident ledger,
 and serve that ledger as a verifiable public log (C2SP tlog-tiles). Send `Authorization: Bearer TOKEN`
@@ -118,12 +122,17 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     )
     app.state.service = None
     install_problem_handlers(app)
-    for module in (ops, keys, policies, decisions, ledger):
+    for module in (ops, keys, policies, decisions, ledger, comparisons, tiles):
         app.include_router(module.router)
     app.add_middleware(_Edge, state=app.state)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The app of one ``governance serve`` worker, configured from the environment."""
+    """The app of one ``governance serve`` worker, configured from the environment.
+
+    ``GOVERNANCE_LOG=json`` turns the structured access log on (on stderr) in each worker.
+    """
+    if os.environ.get(LOG_ENV) == "json":
+        configure_logging("json", stream=sys.stderr)
     return create_app(ServiceConfig.from_env())

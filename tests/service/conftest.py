@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from governance import load_candidate
+from governance.cli import app as cli
+from governance.exceptions import GovernanceError
 from governance.service import ServiceConfig, create_app
+from tests.ledger.conftest import _pg_schema  # noqa: F401 - the fresh PostgreSQL schema fixture, shared
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "candidates"
@@ -51,9 +55,8 @@ def _client(tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.fixture(name="keys")
-def _keys(client: TestClient) -> Keys:
-    """One key of every role in the client's service."""
+def make_keys(client: TestClient) -> Keys:
+    """Create one key of every role (and a revoked one) in the client's service."""
     store = client.app.state.service.keys  # type: ignore[attr-defined]
     revoked = store.create("auditor", "gone")
     store.revoke(revoked.key.key_id)
@@ -67,6 +70,12 @@ def _keys(client: TestClient) -> Keys:
     )
 
 
+@pytest.fixture(name="keys")
+def _keys(client: TestClient) -> Keys:
+    """One key of every role in the client's service."""
+    return make_keys(client)
+
+
 def record(client: TestClient, keys: Keys, *, policies: list[str] | None = None) -> dict[str, Any]:
     """Decide and record the small open model as the lab; return the response document."""
     body = {"candidate": candidate_document(), "as_of": AS_OF, "record": True}
@@ -76,3 +85,22 @@ def record(client: TestClient, keys: Keys, *, policies: list[str] | None = None)
     assert response.status_code == 200, response.text
     document: dict[str, Any] = response.json()
     return document
+
+
+@dataclass
+class Run:
+    """What a command printed and how it exited, as ``governance.cli.main`` would report it."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def invoke(*args: str) -> Run:
+    """Run the CLI in-process; a package error becomes its exit code and message, as in ``main``."""
+    result = CliRunner().invoke(cli, list(args))
+    if isinstance(result.exception, GovernanceError):
+        return Run(result.exception.exit_code, result.stdout, result.stderr + f"error: {result.exception}\n")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)

@@ -6,20 +6,18 @@ import json
 from typing import Any
 
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from governance import canonical_bytes
-from governance.cli import app as cli
 from governance.ledger.proofs import check_inclusion_document
-from tests.service.conftest import AS_OF, EXAMPLES, Keys, candidate_document, record
+from tests.service.conftest import AS_OF, EXAMPLES, Keys, candidate_document, invoke, record
 
 
 def _cli_decisions(*policies: str) -> list[dict[str, Any]]:
     args = ["decide", str(EXAMPLES / "small-open-model.yaml"), "--as-of", AS_OF, "--format", "json"]
     for policy in policies:
         args += ["--policy", policy]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
     documents: list[dict[str, Any]] = json.loads(result.stdout)
     return documents
 

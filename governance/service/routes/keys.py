@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from governance.service.apikeys import ApiKey, Role
 from governance.service.auth import require
+from governance.service.problems import ProblemError
 from governance.service.runtime import service_of
 
 __all__ = ["router"]
@@ -63,4 +64,7 @@ def create_key(request: Request, body: KeyRequest, _admin: Admin) -> IssuedKeyIn
 @router.delete("/{key_id}", summary="Revoke a key (admin).")
 def revoke_key(request: Request, key_id: str, _admin: Admin) -> KeyInfo:
     """Revoke a key: its token is refused from the next request on."""
-    return _info(service_of(request).keys.revoke(key_id))
+    store = service_of(request).keys
+    if not any(key.key_id == key_id for key in store.list()):
+        raise ProblemError(404, "not_found", f"no API key {key_id!r}")
+    return _info(store.revoke(key_id))

@@ -1,0 +1,119 @@
+"""`governance serve` as a user runs it: a real process, decisions over HTTP, tiles, a clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from governance.ledger.signing import SignedCheckpoint, SigningKey, VerifierKey
+from governance.service.tiles import TilePath, root_from_tiles, tile_path
+from tests.service.conftest import AS_OF, ROOT, candidate_document, invoke
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
+    environment["PYTHONPATH"] = str(ROOT)
+    environment.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "governance", "serve", "--port", str(port), *args],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"serve exited {process.returncode}: {process.stderr.read() if process.stderr else ''}"
+            )
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("serve did not become ready in 60 s")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    # uvicorn shuts down gracefully, then re-raises the signal so that the exit status says why it stopped
+    assert process.returncode in (0, -signal.SIGTERM), err
+    assert "Traceback" not in err, err
+    return err
+
+
+def _verify_through_tiles(base: str, key: VerifierKey) -> SignedCheckpoint:
+    signed = SignedCheckpoint.parse_note(httpx.get(base + "/checkpoint").text)
+    assert signed.verify(key)
+
+    def fetch(level: int, tile: TilePath) -> bytes:
+        return httpx.get(f"{base}/{tile_path(level, tile)}").content
+
+    assert root_from_tiles(signed.checkpoint.tree_size, fetch) == signed.checkpoint.root_hash
+    return signed
+
+
+def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(tmp_path: Path) -> None:
+    process, base = _start([], cwd=tmp_path)
+    try:
+        token = invoke(
+            "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI",
+            "--ledger", str(tmp_path / "governance-ledger.sqlite"),
+        ).stdout.strip()  # fmt: skip
+        body = {"candidate": candidate_document(), "as_of": AS_OF, "record": True}
+        response = httpx.post(base + "/v1/decisions", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        assert [d["recorded"]["seq"] for d in response.json()["decisions"]] == [0, 1]
+        key = SigningKey.load(tmp_path / "governance-ledger.key").verifier()
+        assert _verify_through_tiles(base, key).checkpoint.tree_size == 2
+        assert httpx.get(base + "/v1/entries").status_code == 401
+    finally:
+        err = _stop(process)
+    assert "serving ledger" in err and "checkpoint public key" in err
+    assert invoke("ledger", "verify", "--ledger", str(tmp_path / "governance-ledger.sqlite")).exit_code == 0
+
+
+@pytest.mark.postgres
+def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[str, str], tmp_path: Path) -> None:
+    url, schema = pg_schema
+    key_file = tmp_path / "ledger.key"
+    signing = SigningKey.generate("service-test")
+    signing.save(key_file)
+    ledger = f"{url}?options=-csearch_path%3D{schema}"
+    token = invoke(
+        "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI", "--ledger", ledger
+    ).stdout.strip()  # fmt: skip
+    process, base = _start(["--ledger", ledger, "--key", str(key_file), "--workers", "2"], cwd=tmp_path)
+    try:
+        body = {"candidate": candidate_document(), "policies": ["illustrative-capability@1.0"], "record": True}
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client, ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(lambda _: client.post("/v1/decisions", json=body), range(40)))
+        assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200][:1]
+        seqs = sorted(r.json()["decisions"][0]["recorded"]["seq"] for r in responses)
+        assert seqs == list(range(40))
+        assert _verify_through_tiles(base, signing.verifier()).checkpoint.tree_size == 40
+    finally:
+        _stop(process)
+    assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
