@@ -36,15 +36,18 @@ PROBLEM_JSON = "application/problem+json"
 _TYPE_PREFIX = "urn:governance:problem:"
 
 
-class ProblemError(Exception):
-    """A refusal the service decides itself (authentication, authorisation, not found, limits)."""
+class ProblemError(StarletteHTTPException):
+    """A refusal the service decides itself (authentication, authorisation, not found, limits).
+
+    It is an HTTP exception, so that FastAPI passes it through untouched when it is raised while a
+    request body is read (a body over the limit, JSON that is refused).
+    """
 
     def __init__(self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
+        super().__init__(status, detail, headers)
         self.status = status
         self.code = code
         self.detail = detail
-        self.headers = headers or {}
 
 
 def problem_response(
@@ -90,7 +93,7 @@ async def _governance_error(_request: Request, exc: Exception) -> Response:
 
 async def _service_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers)
+    return problem_response(exc.status, exc.code, exc.detail, headers=dict(exc.headers or {}))
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:

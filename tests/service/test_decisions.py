@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -89,3 +90,31 @@ def test_decisions_are_counted_in_the_metrics(client: TestClient, keys: Keys) ->
     assert 'governance_decisions_total{policy="illustrative-capability@1.0",recorded="true",tier="open"} 1.0' in text
     assert "governance_ledger_entries 1.0" in text
     assert 'governance_http_requests_total{method="POST",route="/v1/decisions",status="200"} 1.0' in text
+
+
+def test_bodies_are_read_as_strictly_as_files(client: TestClient, keys: Keys) -> None:
+    headers = {**keys.header("lab"), "Content-Type": "application/json"}
+    document = json.dumps({"candidate": candidate_document(), "as_of": AS_OF})
+    hostile = {
+        "a repeated key": document[:-1] + ', "as_of": "2020-01-01"}',
+        "NaN": document.replace('"as_of"', '"x": NaN, "as_of"'),
+        "deep nesting": '{"candidate": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "moderate nesting": '{"candidate": ' + "[" * 200 + "]" * 200 + "}",
+        "not JSON": "{candidate",
+    }
+    for what, body in hostile.items():
+        response = client.post("/v1/decisions", content=body, headers=headers)
+        assert response.status_code == 422, (what, response.text[:300])
+        assert response.headers["content-type"] == "application/problem+json", what
+
+
+def test_a_chunked_body_over_the_limit_is_refused(client: TestClient, keys: Keys) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"candidate": "'
+        for _ in range(100):
+            yield b"x" * 10_000
+        yield b'"}'
+
+    response = client.post("/v1/decisions", content=chunks(), headers=keys.header("lab"))
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"

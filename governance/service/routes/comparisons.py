@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from governance.service.apikeys import ApiKey, Role
 from governance.service.auth import require
+from governance.service.bodies import StrictRoute
 from governance.service.routes.decisions import PolicyRefText
 from governance.service.routes.policies import resolve_refs
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ComparisonRequest", "router"]
 
-router = APIRouter(tags=["comparisons"])
+router = APIRouter(tags=["comparisons"], route_class=StrictRoute)
 Policymaker = Annotated[ApiKey, Depends(require(Role.POLICYMAKER))]
 MAX_ROWS = 100_000
 

@@ -20,6 +20,7 @@ from governance.ledger.entry import prepare_entry
 from governance.ledger.proofs import inclusion_document
 from governance.service.apikeys import ApiKey, Role
 from governance.service.auth import require
+from governance.service.bodies import StrictRoute
 from governance.service.models import InclusionProof
 from governance.service.problems import ProblemError
 from governance.service.routes.policies import POLICY_REF_PATTERN, resolve_refs
@@ -27,7 +28,7 @@ from governance.service.runtime import service_of
 
 __all__ = ["DecisionRequest", "DecisionResponse", "router"]
 
-router = APIRouter(tags=["decisions"])
+router = APIRouter(tags=["decisions"], route_class=StrictRoute)
 Lab = Annotated[ApiKey, Depends(require(Role.LAB))]
 PolicyRefText = Annotated[str, StringConstraints(pattern=POLICY_REF_PATTERN)]
 

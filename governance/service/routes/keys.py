@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict
 
 from governance.service.apikeys import ApiKey, Role
 from governance.service.auth import require
+from governance.service.bodies import StrictRoute
 from governance.service.problems import ProblemError
 from governance.service.runtime import service_of
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=StrictRoute)
 Admin = Annotated[ApiKey, Depends(require(Role.ADMIN))]
 
 
