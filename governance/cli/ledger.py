@@ -316,6 +316,11 @@ def verify_command(
     """
     from governance.ledger.store import Ledger
 
+    if ledger is not None and ledger.startswith(("http://", "https://")):  # a served ledger: through its tiles
+        from governance.cli.remote import verify_remote_cli
+
+        verify_remote_cli(ledger, pubkey=pubkey, checkpoint=checkpoint, output=output)
+        return
     with Ledger.open(ledger) as opened, opened.read() as reader:
         verify_and_report(reader, pubkey=pubkey, checkpoint=checkpoint, output=output, jobs=jobs)
 

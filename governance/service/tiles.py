@@ -23,6 +23,7 @@ from governance.ledger.merkle import node_hash, tree_root
 from governance.ledger.store import LedgerReader
 
 __all__ = [
+    "HASH_SIZE",
     "TILE_WIDTH",
     "TileFetcher",
     "TilePath",

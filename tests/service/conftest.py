@@ -16,6 +16,7 @@ from governance import load_candidate
 from governance.cli import app as cli
 from governance.exceptions import GovernanceError
 from governance.service import ServiceConfig, create_app
+from tests.ledger.builders import KEY, build_ledger
 from tests.ledger.conftest import _pg_schema  # noqa: F401 - the fresh PostgreSQL schema fixture, shared
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,19 @@ def make_keys(client: TestClient) -> Keys:
 def _keys(client: TestClient) -> Keys:
     """One key of every role in the client's service."""
     return make_keys(client)
+
+
+@pytest.fixture(scope="module", name="log")
+def _log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    """A served ledger of 300 entries (checkpoints every 100: 100, 200, 300) and an auditor's token."""
+    folder = tmp_path_factory.mktemp("tiles")
+    build_ledger(folder / "ledger.sqlite", 300, batch=100).close()
+    key_file = folder / "ledger.key"
+    KEY.save(key_file)
+    app = create_app(ServiceConfig(ledger=str(folder / "ledger.sqlite"), key=key_file))
+    with TestClient(app) as client:
+        token = app.state.service.keys.create("auditor", "audit").token
+        yield client, token
 
 
 def record(client: TestClient, keys: Keys, *, policies: list[str] | None = None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -74,7 +75,39 @@ def _verify_through_tiles(base: str, key: VerifierKey) -> SignedCheckpoint:
     return signed
 
 
-def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(tmp_path: Path) -> None:
+def _verify_from_another_directory(base: str, key: VerifierKey, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`governance ledger verify --ledger URL` with only the public key, then with an auditor's token."""
+    folder.mkdir()
+    public = folder / "ledger.pub"
+    public.write_text(key.text() + "\n")
+    kept = folder / "kept.checkpoint"
+    kept.write_text(httpx.get(base + "/checkpoint").text)
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("GOVERNANCE_TOKEN", raising=False)
+    outsider = invoke("ledger", "verify", "--ledger", base, "--pubkey", str(public), "--checkpoint", str(kept))
+    assert outsider.exit_code == 0, outsider.stderr
+    assert "matches the tree rebuilt from" in outsider.stdout and "extends the checkpoint you kept" in outsider.stdout
+    assert invoke("ledger", "verify", "--ledger", base).exit_code == 2  # no --pubkey: nothing to trust
+    token = invoke(
+        "keys",
+        "create",
+        "--role",
+        "auditor",
+        "--name",
+        "audit",
+        "--ledger",
+        str(folder.parent / "governance-ledger.sqlite"),
+    ).stdout.strip()
+    monkeypatch.setenv("GOVERNANCE_TOKEN", token)
+    auditor = invoke("ledger", "verify", "--ledger", base, "--pubkey", str(public), "--format", "json")
+    assert auditor.exit_code == 0, auditor.stderr
+    document = json.loads(auditor.stdout)
+    assert (document["entries_checked"], document["replayed"]) == (2, 2)
+
+
+def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     process, base = _start([], cwd=tmp_path)
     try:
         token = invoke(
@@ -88,6 +121,7 @@ def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(tmp_path: Pa
         key = SigningKey.load(tmp_path / "governance-ledger.key").verifier()
         assert _verify_through_tiles(base, key).checkpoint.tree_size == 2
         assert httpx.get(base + "/v1/entries").status_code == 401
+        _verify_from_another_directory(base, key, tmp_path / "elsewhere", monkeypatch)
     finally:
         err = _stop(process)
     assert "serving ledger" in err and "checkpoint public key" in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from governance.service.tiles import (
     split_entry_bundle,
     tile_path,
 )
-from tests.ledger.builders import KEY, build_ledger
+from tests.ledger.builders import KEY
 
 
 @pytest.mark.parametrize(("index", "text"), [(0, "000"), (7, "007"), (1000, "x001/000"), (1234067, "x001/x234/067")])
@@ -39,19 +38,6 @@ def test_tile_indexes_use_groups_of_three_digits(index: int, text: str) -> None:
 def test_tile_paths_have_one_spelling(text: str) -> None:
     with pytest.raises(InputError):
         parse_tile_path(text)
-
-
-@pytest.fixture(scope="module", name="log")
-def _log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
-    """A served ledger of 300 entries (checkpoints every 100: 100, 200, 300) and an auditor's token."""
-    folder = tmp_path_factory.mktemp("tiles")
-    build_ledger(folder / "ledger.sqlite", 300, batch=100).close()
-    key_file = folder / "ledger.key"
-    KEY.save(key_file)
-    app = create_app(ServiceConfig(ledger=str(folder / "ledger.sqlite"), key=key_file))
-    with TestClient(app) as client:
-        token = app.state.service.keys.create("auditor", "audit").token
-        yield client, token
 
 
 def _fetcher(client: TestClient) -> TileFetcher:

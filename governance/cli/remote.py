@@ -1,0 +1,80 @@
+"""``governance ledger verify --ledger https://…``: verify a served ledger through its public log.
+
+Without a token, everything an outsider can check: the checkpoint's signature by a key you trust
+(``--pubkey``, required), the tree the hash tiles rebuild, and, with ``--checkpoint``, that the log
+extends the checkpoint you kept. With an auditor's token in ``GOVERNANCE_TOKEN``, also every entry
+(each leaf against its tile hash) and the audit bundle: verified in full, tied to the same signed
+tree, and replayed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from governance.cli._app import console, print_json
+from governance.cli.decide import OutputFormat
+from governance.exceptions import InputError, VerificationError
+
+__all__ = ["verify_remote_cli"]
+
+
+def verify_remote_cli(url: str, *, pubkey: Path | None, checkpoint: Path | None, output: OutputFormat) -> None:
+    """Verify the log served at ``url``; print a summary; raise VerificationError on a fault."""
+    from governance.cli.ledger import _trusted_checkpoint, _trusted_keys
+    from governance.ledger.bundle import Bundle
+    from governance.ledger.replay import replay_source
+    from governance.ledger.verify import verify_source
+    from governance.service.remote import TOKEN_ENV, RemoteLog, verify_remote
+
+    keys = _trusted_keys(pubkey)
+    if keys is None:
+        raise InputError("--pubkey: a served ledger is trusted only against a public key you obtained separately")
+    token = os.environ.get(TOKEN_ENV) or None
+    kept = _trusted_checkpoint(checkpoint)
+    log = RemoteLog(url, token=token)
+    replayed = 0
+    try:
+        report = verify_remote(log, keys, kept=kept, entries=token is not None)
+        if token is not None:
+            with tempfile.TemporaryDirectory(prefix="governance-remote-") as folder:
+                path = Path(folder) / "bundle.jsonl"
+                log.download("v1/bundle", path)
+                bundle = Bundle.open(path)
+                if bundle.origin != report.origin:
+                    raise VerificationError(f"the served bundle is of log {bundle.origin}, not {report.origin}")
+                signed = {(c.tree_size, c.root_hash.hex()) for c in bundle.checkpoints()}
+                if (report.tree_size, report.root_hash) not in signed:
+                    raise VerificationError(
+                        "the served bundle does not hold the checkpoint the tiles were checked against"
+                    )
+                verify_source(bundle, trusted_keys=keys, trusted_checkpoint=kept).raise_for_fault()
+                replay = replay_source(bundle)
+                replay.raise_for_mismatch()
+                replayed = replay.reproduced
+    finally:
+        log.close()
+    if output is OutputFormat.JSON:
+        print_json({**report.document(), "replayed": replayed if token is not None else None})
+        return
+    signer = report.key.split("+")[0]
+    console.print(
+        f"{url}: the checkpoint of {report.tree_size:,} entries signed at {report.signed_at} by {signer} "
+        f"matches the tree rebuilt from {report.tiles_fetched} tiles",
+        markup=False,
+    )
+    if report.extends is not None:
+        console.print(
+            f"  it extends the checkpoint you kept ({report.extends:,} entries): nothing was rewritten", markup=False
+        )
+    if token is not None:
+        console.print(
+            f"  {report.entries_checked:,} entries hash to their leaves; the audit bundle verifies, and "
+            f"{replayed:,} decisions replay byte for byte",
+            markup=False,
+        )
+    else:
+        console.print(
+            "  entries not read: set GOVERNANCE_TOKEN to an auditor's key to check and replay them", markup=False
+        )
