@@ -19,7 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from governance.engine import ENGINE_VERSION
 from governance.logs import configure_logging, get_logger
-from governance.service.problems import ProblemError, install_problem_handlers, problem_response
+from governance.service.problems import (
+    PROBLEM_RESPONSES,
+    ProblemDocument,
+    ProblemError,
+    install_problem_handlers,
+    problem_response,
+)
 from governance.service.routes import comparisons, decisions, keys, ledger, ops, policies, tiles
 from governance.service.runtime import Service, ServiceConfig
 
@@ -123,9 +129,29 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.state.service = None
     install_problem_handlers(app)
     for module in (ops, keys, policies, decisions, ledger, comparisons, tiles):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    _register_problem_schema(app)
     app.add_middleware(_Edge, state=app.state)
     return app
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Add ``ProblemDocument`` to the OpenAPI components the error responses refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["ProblemDocument"] = ProblemDocument.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            for name, definition in components["ProblemDocument"].pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_env() -> FastAPI:

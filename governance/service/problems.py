@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance._yaml import pydantic_problems
@@ -30,10 +31,53 @@ from governance.exceptions import (
 )
 from governance.logs import get_logger
 
-__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_RESPONSES",
+    "ProblemDocument",
+    "ProblemError",
+    "install_problem_handlers",
+    "problem_response",
+]
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_PREFIX = "urn:governance:problem:"
+
+
+class ProblemItem(BaseModel):
+    """One thing wrong with the request: where, and what."""
+
+    location: str
+    message: str
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem document, with the package's stable ``code`` and, for invalid input, ``problems``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    problems: list[ProblemItem] | None = None
+
+
+_MEANINGS = {
+    401: "No key, or an unknown, revoked or malformed one.",
+    403: "The key's role or organisation may not do this.",
+    404: "No such policy, entry, key, checkpoint or tile.",
+    413: "The request body is over the limit.",
+    422: "The request is invalid; `problems` names each field.",
+    503: "The ledger cannot be reached.",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": meaning,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
+    }
+    for status, meaning in _MEANINGS.items()
+}
+"""The error responses every route may give, for the OpenAPI document."""
 
 
 class ProblemError(StarletteHTTPException):

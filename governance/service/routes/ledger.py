@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from governance.ledger.bundle import bundle_lines
@@ -32,6 +32,8 @@ EntryReader = Annotated[ApiKey, Depends(require(Role.LAB, Role.AUDITOR))]
 Auditor = Annotated[ApiKey, Depends(require(Role.AUDITOR))]
 MaybeKey = Annotated[ApiKey | None, Depends(optional_key)]
 
+MAX_SEQ = 2**62
+"""Sequence numbers and sizes above this are refused (the databases store 64-bit integers)."""
 SCAN_LIMIT = 10_000
 """Most entries one page request reads while filtering; the page then ends early with ``next`` set."""
 _SINCE = re.compile(r"^\d{4}-\d\d-\d\d(T\d\d(:\d\d(:\d\d(\.\d{1,6})?)?)?Z?)?$")
@@ -62,10 +64,10 @@ def _not_found(what: str) -> ProblemError:
 
 
 @router.get("/v1/entries/{seq}", summary="One ledger entry (auditor; lab: its organisation's).")
-def get_entry(request: Request, seq: int, key: EntryReader) -> Entry:
+def get_entry(request: Request, seq: Annotated[int, Path(ge=0, le=MAX_SEQ)], key: EntryReader) -> Entry:
     """The entry at ``seq`` with its candidate and decision documents."""
     with service_of(request).ledger.read() as reader:
-        row = reader.entry_at(seq) if seq >= 0 else None
+        row = reader.entry_at(seq)
     if row is None:
         raise _not_found(f"no entry {seq}")
     if not may_read(key, row):
@@ -80,7 +82,7 @@ def list_entries(
     model: Annotated[str | None, Query(max_length=200, description="Exact model name.")] = None,
     policy: Annotated[str | None, Query(max_length=120, description="Policy id or id@version.")] = None,
     since: Annotated[str | None, Query(description="Recorded at or after this date or RFC 3339 time.")] = None,
-    after: Annotated[int, Query(ge=-1, description="Start after this sequence number (a page's next).")] = -1,
+    after: Annotated[int, Query(ge=-1, le=MAX_SEQ, description="Start after this sequence number (next).")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EntryPage:
     """Entries in sequence order; each page reads at most 10,000 entries, so a sparse filter may give a short page."""
@@ -121,8 +123,8 @@ def list_entries(
 def inclusion(
     request: Request,
     key: MaybeKey,
-    seq: Annotated[int, Query(ge=0)],
-    size: Annotated[int | None, Query(ge=1, description="A signed tree size (default: the latest).")] = None,
+    seq: Annotated[int, Query(ge=0, le=MAX_SEQ)],
+    size: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="A signed tree size (default: latest).")] = None,
 ) -> InclusionProof:
     """That entry ``seq`` is in the signed tree of ``size`` entries; ``governance audit proof`` checks it offline."""
     with service_of(request).ledger.read() as reader:
@@ -138,11 +140,13 @@ def inclusion(
 @router.get("/v1/proofs/consistency", summary="Consistency proof between two signed tree sizes (public).")
 def consistency(
     request: Request,
-    old: Annotated[int, Query(alias="from", ge=1)],
-    new: Annotated[int | None, Query(alias="to", ge=1, description="Default: the latest signed size.")] = None,
+    old: Annotated[int, Query(alias="from", ge=1, le=MAX_SEQ)],
+    new: Annotated[int | None, Query(alias="to", ge=1, le=MAX_SEQ, description="Default: the latest.")] = None,
 ) -> ConsistencyProof:
     """That the tree of ``from`` entries is a prefix of the signed tree of ``to`` (``governance audit consistency``)."""
     with service_of(request).ledger.read() as reader:
+        if reader.latest_checkpoint() is None:
+            raise _not_found("the ledger is empty: no checkpoint has been signed yet")
         document = consistency_document(reader, old, new_size=new)
     return ConsistencyProof.model_validate(document)
 
