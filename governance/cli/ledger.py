@@ -308,9 +308,14 @@ def verify_command(
         None, "--jobs", "-j", min=1, help="Worker processes for large ledgers (default: one per CPU)."
     ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
+    witness_keys: Path | None = typer.Option(
+        None, "--witness-keys", help="A served ledger: public keys of the witnesses you trust, one a line."
+    ),
+    witnesses: int = typer.Option(0, "--witnesses", min=0, help="A served ledger: cosignatures required."),
 ) -> None:
     """Recompute every leaf hash, the Merkle tree and every checkpoint signature.
 
+    With --ledger https://…, verify a served ledger through its public log instead (docs/service.md).
     Exits 6 naming the first bad entry (sequence number and decision id) and the kind of fault:
     altered, missing, inserted, reordered, bad signature or inconsistent checkpoint.
     """
@@ -319,8 +324,10 @@ def verify_command(
     if ledger is not None and ledger.startswith(("http://", "https://")):  # a served ledger: through its tiles
         from governance.cli.remote import verify_remote_cli
 
-        verify_remote_cli(ledger, pubkey=pubkey, checkpoint=checkpoint, output=output)
+        verify_remote_cli(ledger, pubkey, checkpoint, output, witness_keys=witness_keys, quorum=witnesses)
         return
+    if witness_keys is not None or witnesses:
+        raise InputError("--witness-keys and --witnesses apply to a served ledger (--ledger https://…)")
     with Ledger.open(ledger) as opened, opened.read() as reader:
         verify_and_report(reader, pubkey=pubkey, checkpoint=checkpoint, output=output, jobs=jobs)
 

@@ -12,17 +12,61 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from governance.cli._app import console, print_json
 from governance.cli.decide import OutputFormat
 from governance.exceptions import InputError, VerificationError
 
+if TYPE_CHECKING:
+    from governance.ledger.signing import SignedCheckpoint, VerifierKey
+    from governance.service.witness import CosignerKey
+
 __all__ = ["verify_remote_cli"]
 
 
-def verify_remote_cli(url: str, *, pubkey: Path | None, checkpoint: Path | None, output: OutputFormat) -> None:
+def _witness_keys(path: Path | None) -> list[CosignerKey]:
+    from governance.service.witness import CosignerKey
+
+    if path is None:
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the witness keys ({exc.strerror})") from exc
+    keys = [
+        CosignerKey.parse(line.strip(), source=f"{path}:{number}")
+        for number, line in enumerate(lines, start=1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    if not keys:
+        raise InputError(f"{path}: no witness key in the file")
+    return keys
+
+
+def _kept(path: Path | None, keys: list[VerifierKey]) -> SignedCheckpoint | None:
+    from governance.service.remote import log_checkpoint
+
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the checkpoint ({exc.strerror})") from exc
+    return log_checkpoint(text, keys, str(path))[0]
+
+
+def verify_remote_cli(
+    url: str,
+    pubkey: Path | None,
+    checkpoint: Path | None,
+    output: OutputFormat,
+    *,
+    witness_keys: Path | None = None,
+    quorum: int = 0,
+) -> None:
     """Verify the log served at ``url``; print a summary; raise VerificationError on a fault."""
-    from governance.cli.ledger import _trusted_checkpoint, _trusted_keys
+    from governance.cli.ledger import _trusted_keys
     from governance.ledger.bundle import Bundle
     from governance.ledger.replay import replay_source
     from governance.ledger.verify import verify_source
@@ -32,11 +76,14 @@ def verify_remote_cli(url: str, *, pubkey: Path | None, checkpoint: Path | None,
     if keys is None:
         raise InputError("--pubkey: a served ledger is trusted only against a public key you obtained separately")
     token = os.environ.get(TOKEN_ENV) or None
-    kept = _trusted_checkpoint(checkpoint)
+    kept = _kept(checkpoint, keys)
+    witnesses = _witness_keys(witness_keys)
+    if quorum > len(witnesses):
+        raise InputError(f"--witnesses {quorum}: only {len(witnesses)} witness key(s) given with --witness-keys")
     log = RemoteLog(url, token=token)
     replayed = 0
     try:
-        report = verify_remote(log, keys, kept=kept, entries=token is not None)
+        report = verify_remote(log, keys, kept=kept, entries=token is not None, witnesses=witnesses, quorum=quorum)
         if token is not None:
             with tempfile.TemporaryDirectory(prefix="governance-remote-") as folder:
                 path = Path(folder) / "bundle.jsonl"
@@ -64,6 +111,9 @@ def verify_remote_cli(url: str, *, pubkey: Path | None, checkpoint: Path | None,
         f"matches the tree rebuilt from {report.tiles_fetched} tiles",
         markup=False,
     )
+    if report.witnesses:
+        names = ", ".join(report.witnesses)
+        console.print(f"  cosigned by {len(report.witnesses)} trusted witness(es): {names}", markup=False)
     if report.extends is not None:
         console.print(
             f"  it extends the checkpoint you kept ({report.extends:,} entries): nothing was rewritten", markup=False

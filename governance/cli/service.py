@@ -43,6 +43,9 @@ def serve_command(
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (PostgreSQL for more than 1)."),
     max_body: int = typer.Option(16 * 1024 * 1024, "--max-body", min=1024, help="Largest request body, in bytes."),
+    witnesses: Path | None = typer.Option(
+        None, "--witnesses", help="File of '<witness URL> <witness key>' lines: submit each checkpoint to them."
+    ),
 ) -> None:
     """Serve the HTTP API, and the ledger as a public log (C2SP tlog-tiles), until interrupted.
 
@@ -54,8 +57,10 @@ def serve_command(
     from governance.ledger.record import resolve_key_path
     from governance.ledger.store import KEY_ENV, LEDGER_ENV
     from governance.service.app import LOG_ENV
-    from governance.service.runtime import MAX_BODY_ENV, Service, ServiceConfig
+    from governance.service.cosigning import load_witnesses
+    from governance.service.runtime import MAX_BODY_ENV, WITNESSES_ENV, Service, ServiceConfig
 
+    endpoints = load_witnesses(witnesses) if witnesses is not None else ()
     service = Service(ServiceConfig(ledger=ledger, key=key, max_body=max_body))
     try:
         location = service.location
@@ -69,6 +74,9 @@ def serve_command(
     if key_path is not None:
         os.environ[KEY_ENV] = str(key_path.absolute())
     os.environ[MAX_BODY_ENV] = str(max_body)
+    if witnesses is not None:
+        os.environ[WITNESSES_ENV] = str(witnesses.absolute())
+        console_note(f"submitting checkpoints to {len(endpoints)} witness(es)")
     if ctx.find_root().params.get("log_json"):
         os.environ[LOG_ENV] = "json"  # worker processes configure their own logging from it
     console_note(f"governance: serving ledger {location.display} (origin {origin}) on http://{host}:{port}")

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from governance.exceptions import LedgerError, VerificationError
+from governance.exceptions import InputError, LedgerError, VerificationError
 from governance.ledger.merkle import tree_root
 from governance.ledger.signing import SignedCheckpoint, VerifierKey
 from governance.service.tiles import (
@@ -31,8 +31,9 @@ from governance.service.tiles import (
     split_entry_bundle,
     tile_path,
 )
+from governance.service.witness import CosignerKey, cosignatures_by, parse_signed_note
 
-__all__ = ["TOKEN_ENV", "RemoteLog", "RemoteReport", "verify_remote"]
+__all__ = ["TOKEN_ENV", "RemoteLog", "RemoteReport", "log_checkpoint", "verify_remote"]
 
 TOKEN_ENV = "GOVERNANCE_TOKEN"
 
@@ -51,6 +52,8 @@ class RemoteReport:
     """The size of the kept checkpoint the log was shown to extend."""
     entries_checked: int = 0
     tiles_fetched: int = 0
+    witnesses: list[str] = field(default_factory=list)
+    """The trusted witnesses whose cosignature the checkpoint carries."""
     notes: list[str] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
@@ -65,6 +68,7 @@ class RemoteReport:
             "extends": self.extends,
             "entries_checked": self.entries_checked,
             "tiles_fetched": self.tiles_fetched,
+            "witnesses": self.witnesses,
             "ok": True,
         }
 
@@ -102,9 +106,9 @@ class RemoteLog:
             raise LedgerError(f"{self.url}/{path}: the service answered {response.status_code}: {detail}")
         return response
 
-    def checkpoint(self) -> SignedCheckpoint:
-        """The latest signed checkpoint."""
-        return SignedCheckpoint.parse_note(self.get("checkpoint").text, source=f"{self.url}/checkpoint")
+    def checkpoint(self) -> str:
+        """The latest checkpoint as served: the signed note, with any witness cosignatures."""
+        return self.get("checkpoint").text
 
     def tile(self, level: int, tile: TilePath) -> bytes:
         """A hash tile, checked for its length."""
@@ -168,6 +172,28 @@ def _from_leaves(log: RemoteLog) -> TileFetcher:
     return tile
 
 
+def log_checkpoint(note: str, keys: list[VerifierKey], where: str) -> tuple[SignedCheckpoint, VerifierKey]:
+    """The checkpoint of a served note and the trusted log key that signed it (other lines are cosignatures).
+
+    Raises:
+        VerificationError: when no line is a signature by one of ``keys``.
+        InputError: when ``note`` is not a signed note.
+    """
+    body, lines = parse_signed_note(note)
+    signed = None
+    for line in lines:
+        try:
+            signed = SignedCheckpoint.parse_note(body.decode("utf-8") + "\n" + line + "\n", source=where)
+        except InputError:
+            continue  # a cosignature line (76 bytes, not 68)
+        for key in keys:
+            if signed.verify(key):
+                return signed, key
+    if signed is None:
+        raise VerificationError(f"{where}: no log signature on the checkpoint")
+    raise VerificationError(f"{where} is not signed by a trusted key (signed by {signed.key_name}, {signed.key_id})")
+
+
 def _trusted(signed: SignedCheckpoint, keys: list[VerifierKey], what: str) -> VerifierKey:
     for key in keys:
         if signed.verify(key):
@@ -181,16 +207,28 @@ def verify_remote(
     *,
     kept: SignedCheckpoint | None = None,
     entries: bool = False,
+    witnesses: list[CosignerKey] | None = None,
+    quorum: int = 0,
 ) -> RemoteReport:
     """Verify a served log through its tiles (and, with ``entries``, its entry bundles).
+
+    With ``quorum``, the checkpoint must also carry valid cosignatures from at least that many of
+    ``witnesses``: witnesses that each saw the log only grow up to it.
 
     Raises:
         VerificationError: naming what does not verify.
         LedgerError: when the service cannot be read.
     """
-    signed = log.checkpoint()
-    key = _trusted(signed, trusted_keys, f"{log.url}/checkpoint")
+    note = log.checkpoint()
+    signed, key = log_checkpoint(note, trusted_keys, f"{log.url}/checkpoint")
     checkpoint = signed.checkpoint
+    cosigned = cosignatures_by(note, witnesses or [])
+    if len(cosigned) < quorum:
+        names = ", ".join(k.name for k in cosigned) or "none"
+        raise VerificationError(
+            f"{log.url}/checkpoint carries cosignatures from {len(cosigned)} of the trusted witnesses ({names}); "
+            f"{quorum} required"
+        )
     root = root_from_tiles(checkpoint.tree_size, log.tile)
     if root != checkpoint.root_hash:
         raise VerificationError(
@@ -200,6 +238,7 @@ def verify_remote(
     report = RemoteReport(
         log.url, checkpoint.origin, checkpoint.tree_size, checkpoint.root_hash.hex(), checkpoint.time, key.text()
     )
+    report.witnesses = [k.name for k in cosigned]
     if kept is not None:
         _trusted(kept, trusted_keys, "the kept checkpoint")
         old = kept.checkpoint

@@ -17,12 +17,14 @@ from governance.ledger.record import signing_key_for
 from governance.ledger.store import KEY_ENV, LEDGER_ENV, Ledger, resolve_location
 from governance.service.apikeys import KeyStore
 from governance.service.appender import Appender
+from governance.service.cosigning import CosignatureStore, Cosigning, WitnessEndpoint, load_witnesses
 from governance.service.metrics import Metrics
 
-__all__ = ["MAX_BODY_ENV", "SCHEMA_ENV", "Service", "ServiceConfig", "service_of"]
+__all__ = ["MAX_BODY_ENV", "SCHEMA_ENV", "WITNESSES_ENV", "Service", "ServiceConfig", "service_of"]
 
 SCHEMA_ENV = "GOVERNANCE_LEDGER_SCHEMA"
 MAX_BODY_ENV = "GOVERNANCE_SERVICE_MAX_BODY"
+WITNESSES_ENV = "GOVERNANCE_SERVICE_WITNESSES"
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 
@@ -40,15 +42,18 @@ class ServiceConfig:
     """Largest request body accepted, in bytes (413 above)."""
     max_batch: int = 1024
     """Most entries one group commit appends."""
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    """Witnesses to submit each checkpoint to (see :mod:`governance.service.cosigning`)."""
 
     @classmethod
     def from_env(cls) -> ServiceConfig:
         """Settings from the environment (how ``serve --workers N`` configures each worker).
 
-        Reads ``GOVERNANCE_LEDGER``, ``GOVERNANCE_LEDGER_KEY``, ``GOVERNANCE_LEDGER_SCHEMA`` and
-        ``GOVERNANCE_SERVICE_MAX_BODY``.
+        Reads ``GOVERNANCE_LEDGER``, ``GOVERNANCE_LEDGER_KEY``, ``GOVERNANCE_LEDGER_SCHEMA``,
+        ``GOVERNANCE_SERVICE_MAX_BODY`` and ``GOVERNANCE_SERVICE_WITNESSES`` (a witnesses file).
         """
         key = os.environ.get(KEY_ENV)
+        witnesses = os.environ.get(WITNESSES_ENV)
         body = os.environ.get(MAX_BODY_ENV)
         if body is not None and not body.isdigit():
             raise InputError(f"{MAX_BODY_ENV}: expected a number of bytes, got {body!r}")
@@ -57,6 +62,7 @@ class ServiceConfig:
             key=Path(key) if key else None,
             schema=os.environ.get(SCHEMA_ENV) or None,
             max_body=int(body) if body else DEFAULT_MAX_BODY,
+            witnesses=load_witnesses(Path(witnesses)) if witnesses else (),
         )
 
 
@@ -73,16 +79,23 @@ class Service:
             self.keys = KeyStore(self.ledger)
             self.keys.ensure_tables()
             self.metrics = Metrics(self.ledger.size)
-            self.appender = Appender(
-                self.ledger, self.signing_key, max_batch=config.max_batch, observe=self.metrics.observe_batch
-            )
+            self.cosignatures = CosignatureStore(self.ledger)
+            self.cosignatures.ensure_tables()
+            self.cosigning = Cosigning(self.ledger, self.cosignatures, config.witnesses)
+            self.appender = Appender(self.ledger, self.signing_key, max_batch=config.max_batch, observe=self._committed)
+            self.cosigning.start()
         except BaseException:
             self.ledger.close()
             raise
 
+    def _committed(self, entries: int) -> None:
+        self.metrics.observe_batch(entries)
+        self.cosigning.notify()
+
     def close(self) -> None:
-        """Finish the queued appends and release the database."""
+        """Finish the queued appends, stop submitting to witnesses, and release the database."""
         self.appender.close()
+        self.cosigning.close()
         self.ledger.close()
 
 

@@ -58,7 +58,7 @@ def _tokens() -> Iterator[dict[str, str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_route_answers_as_documented(case: schemathesis.Case, role: str, tokens: dict[str, str]) -> None:
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {tokens[role]}"}
     case.call_and_validate(headers=headers, checks=CHECKED)

@@ -55,13 +55,14 @@ def _tile(path: str, level: int, size: int) -> TilePath:
     responses={200: {"content": {"text/plain": {}}, "description": "A C2SP signed note."}},
 )
 def checkpoint(request: Request) -> Response:
-    """The latest checkpoint as a C2SP signed note: origin, size, root hash, time, signature."""
-    signed = service_of(request).ledger.latest_signed_checkpoint()
+    """The latest checkpoint as a C2SP signed note: origin, size, root hash, time, the log's signature, and the
+    cosignatures of the witnesses that have cosigned it so far."""
+    service = service_of(request)
+    signed = service.ledger.latest_signed_checkpoint()
     if signed is None:
         raise ProblemError(404, "not_found", "the ledger is empty: no checkpoint has been signed yet")
-    return Response(
-        signed.note(), media_type="text/plain; charset=utf-8", headers={"Cache-Control": "public, max-age=2"}
-    )
+    note = signed.note() + "".join(service.cosignatures.lines(signed.checkpoint.tree_size))
+    return Response(note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "public, max-age=2"})
 
 
 @router.get(
