@@ -151,3 +151,51 @@ def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[st
     finally:
         _stop(process)
     assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return sorted(out)
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_traffic_loses_and_duplicates_nothing(pg_schema: tuple[str, str], tmp_path: Path) -> None:
+    url, schema = pg_schema
+    key_file = tmp_path / "ledger.key"
+    signing = SigningKey.generate("service-test")
+    signing.save(key_file)
+    ledger = f"{url}?options=-csearch_path%3D{schema}"
+    token = invoke(
+        "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI", "--ledger", ledger
+    ).stdout.strip()  # fmt: skip
+    process, base = _start(["--ledger", ledger, "--key", str(key_file), "--workers", "4"], cwd=tmp_path)
+    body = {"candidate": candidate_document(), "policies": ["illustrative-capability@1.0"], "record": True}
+
+    def post(index: int) -> int | None:
+        if index == 30:  # a third of the way in, one worker dies without warning
+            os.kill(_children(process.pid)[0], signal.SIGKILL)
+        try:
+            response = client.post("/v1/decisions", json=body)
+        except httpx.HTTPError:
+            return None
+        return int(response.json()["decisions"][0]["recorded"]["seq"]) if response.status_code == 200 else None
+
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client, ThreadPoolExecutor(8) as pool:
+            seqs = [seq for seq in pool.map(post, range(90)) if seq is not None]
+        assert len(seqs) == len(set(seqs)) and len(seqs) >= 60
+        size = _verify_through_tiles(base, signing.verifier()).checkpoint.tree_size
+        assert set(seqs) <= set(range(size)) and size <= 90  # an entry is lost only with its answer
+    finally:
+        _stop(process)
+    assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
