@@ -26,7 +26,7 @@ from governance.service.problems import (
     install_problem_handlers,
     problem_response,
 )
-from governance.service.routes import comparisons, decisions, keys, ledger, ops, policies, tiles
+from governance.service.routes import comparisons, decisions, keys, ledger, ops, policies, tiles, web
 from governance.service.runtime import Service, ServiceConfig
 
 __all__ = ["LOG_ENV", "app_from_env", "create_app"]
@@ -128,7 +128,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     )
     app.state.service = None
     install_problem_handlers(app)
-    for module in (ops, keys, policies, decisions, ledger, comparisons, tiles):
+    for module in (ops, keys, policies, decisions, ledger, comparisons, tiles, web):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     _register_problem_schema(app)
     app.add_middleware(_Edge, state=app.state)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -118,3 +125,49 @@ def invoke(*args: str) -> Run:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start ``governance serve ARGS`` on a free port in ``cwd``; wait until it is ready; return it and its URL."""
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
+    environment["PYTHONPATH"] = str(ROOT)
+    environment.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "governance", "serve", "--port", str(port), *args],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"serve exited {process.returncode}: {process.stderr.read() if process.stderr else ''}"
+            )
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("serve did not become ready in 60 s")
+
+
+def stop_server(process: subprocess.Popen[str]) -> str:
+    """Stop a server with SIGTERM; check it shut down cleanly; return what it wrote on stderr."""
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    # uvicorn shuts down gracefully, then re-raises the signal so that the exit status says why it stopped
+    assert process.returncode in (0, -signal.SIGTERM), err
+    assert "Traceback" not in err, err
+    return err

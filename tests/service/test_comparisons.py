@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import AS_OF, EXAMPLES, Keys, candidate_document, invoke
@@ -48,3 +49,16 @@ def test_a_bad_population_is_refused_naming_the_row(client: TestClient, keys: Ke
     assert "lots" in response.text or "training_flop" in response.text
     both = {"csv": CSV, "population": [{"name": "x"}], "policies": POLICIES}
     assert client.post("/v1/comparisons", json=both, headers=keys.header("policymaker")).status_code == 422
+
+
+def test_a_sweep_moves_one_threshold_over_the_shipped_population(client: TestClient, keys: Keys) -> None:
+    body = {"shipped": "notable-models", "policy": "eu-ai-act@2024.1", "parameter": "systemic_risk_compute"}
+    response = client.post("/v1/sweeps", json={**body, "steps": 7, "as_of": AS_OF}, headers=keys.header("policymaker"))
+    assert response.status_code == 200, response.text
+    sweep = response.json()
+    assert sweep["current"] == 1e25 and len(sweep["values"]) == 7
+    assert sweep["values"][0] == pytest.approx(1e22) and sweep["values"][-1] == pytest.approx(1e28)
+    assert sweep["tiers"]["open"][0] < sweep["tiers"]["open"][-1]  # a higher line leaves more models open
+    assert sweep["flips"] and all(f["model"] for f in sweep["flips"])
+    unknown = client.post("/v1/sweeps", json={**body, "parameter": "nothing"}, headers=keys.header("policymaker"))
+    assert unknown.status_code == 422 and "systemic_risk_compute" in unknown.json()["detail"]

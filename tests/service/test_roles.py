@@ -42,6 +42,10 @@ def _population_body() -> dict[str, Any]:
     return {"population": [candidate_document()], "policies": ["illustrative-capability@1.0"], "as_of": AS_OF}
 
 
+def _sweep_body() -> dict[str, Any]:
+    return {"shipped": "notable-models", "policy": "eu-ai-act@2024.1", "parameter": "systemic_risk_compute", "steps": 3}
+
+
 def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
 
@@ -67,6 +71,9 @@ MATRIX = (
     Route("GET", "/v1/proofs/consistency", "/v1/proofs/consistency?from=1", None),
     Route("GET", "/v1/bundle", "/v1/bundle", _roles("auditor")),
     Route("POST", "/v1/comparisons", "/v1/comparisons", _roles("policymaker"), _population_body),
+    Route("POST", "/v1/sweeps", "/v1/sweeps", _roles("policymaker"), _sweep_body),
+    Route("GET", "/", "/", None),
+    Route("GET", "/web/{name}", "/web/app.js", None),
     Route("GET", "/checkpoint", "/checkpoint", None),
     Route("GET", "/tile/{level}/{path}", "/tile/0/000.p/1", None),
     Route("GET", "/tile/entries/{path}", "/tile/entries/000.p/1", _roles("auditor")),

@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,51 +13,7 @@ import pytest
 
 from governance.ledger.signing import SignedCheckpoint, SigningKey, VerifierKey
 from governance.service.tiles import TilePath, root_from_tiles, tile_path
-from tests.service.conftest import AS_OF, ROOT, candidate_document, invoke
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
-    environment["PYTHONPATH"] = str(ROOT)
-    environment.update(env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "governance", "serve", "--port", str(port), *args],
-        cwd=cwd,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"serve exited {process.returncode}: {process.stderr.read() if process.stderr else ''}"
-            )
-        try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("serve did not become ready in 60 s")
-
-
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
-    # uvicorn shuts down gracefully, then re-raises the signal so that the exit status says why it stopped
-    assert process.returncode in (0, -signal.SIGTERM), err
-    assert "Traceback" not in err, err
-    return err
+from tests.service.conftest import AS_OF, candidate_document, invoke, start_server, stop_server
 
 
 def _verify_through_tiles(base: str, key: VerifierKey) -> SignedCheckpoint:
@@ -108,7 +60,7 @@ def _verify_from_another_directory(base: str, key: VerifierKey, folder: Path, mo
 def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    process, base = _start([], cwd=tmp_path)
+    process, base = start_server([], cwd=tmp_path)
     try:
         token = invoke(
             "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI",
@@ -123,7 +75,7 @@ def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(
         assert httpx.get(base + "/v1/entries").status_code == 401
         _verify_from_another_directory(base, key, tmp_path / "elsewhere", monkeypatch)
     finally:
-        err = _stop(process)
+        err = stop_server(process)
     assert "serving ledger" in err and "checkpoint public key" in err
     assert invoke("ledger", "verify", "--ledger", str(tmp_path / "governance-ledger.sqlite")).exit_code == 0
 
@@ -138,7 +90,7 @@ def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[st
     token = invoke(
         "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI", "--ledger", ledger
     ).stdout.strip()  # fmt: skip
-    process, base = _start(["--ledger", ledger, "--key", str(key_file), "--workers", "2"], cwd=tmp_path)
+    process, base = start_server(["--ledger", ledger, "--key", str(key_file), "--workers", "2"], cwd=tmp_path)
     try:
         body = {"candidate": candidate_document(), "policies": ["illustrative-capability@1.0"], "record": True}
         headers = {"Authorization": f"Bearer {token}"}
@@ -149,7 +101,7 @@ def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[st
         assert seqs == list(range(40))
         assert _verify_through_tiles(base, signing.verifier()).checkpoint.tree_size == 40
     finally:
-        _stop(process)
+        stop_server(process)
     assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
 
 
@@ -177,7 +129,7 @@ def test_a_worker_killed_mid_traffic_loses_and_duplicates_nothing(pg_schema: tup
     token = invoke(
         "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI", "--ledger", ledger
     ).stdout.strip()  # fmt: skip
-    process, base = _start(["--ledger", ledger, "--key", str(key_file), "--workers", "4"], cwd=tmp_path)
+    process, base = start_server(["--ledger", ledger, "--key", str(key_file), "--workers", "4"], cwd=tmp_path)
     body = {"candidate": candidate_document(), "policies": ["illustrative-capability@1.0"], "record": True}
 
     def post(index: int) -> int | None:
@@ -197,5 +149,5 @@ def test_a_worker_killed_mid_traffic_loses_and_duplicates_nothing(pg_schema: tup
         size = _verify_through_tiles(base, signing.verifier()).checkpoint.tree_size
         assert set(seqs) <= set(range(size)) and size <= 90  # an entry is lost only with its answer
     finally:
-        _stop(process)
+        stop_server(process)
     assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
