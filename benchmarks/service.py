@@ -93,7 +93,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(ledger: str, key: Path, workers: int, folder: Path) -> Iterator[str]:
+def _server(ledger: str, key: Path, workers: int, folder: Path) -> Iterator[tuple[str, int]]:
+    """Run `governance serve` on a free port; yield its URL and process id; stop it with SIGTERM."""
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
     environment["PYTHONPATH"] = str(ROOT)
@@ -111,7 +112,7 @@ def _server(ledger: str, key: Path, workers: int, folder: Path) -> Iterator[str]
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -197,7 +198,7 @@ def _backend(name: str, ledger: str, workers: int, count: int, inprocess: dict[s
             store.ensure_tables()
             token = store.create("lab", "bench", ORG).token
         recorded = 0
-        with _server(ledger, key, workers, Path(folder)) as base:
+        with _server(ledger, key, workers, Path(folder)) as (base, _pid):
             asyncio.run(_load(base, token, _documents(16, seed=1), 4, True))  # warm up every worker
             recorded += 16
             for clients in CLIENTS:
