@@ -123,6 +123,7 @@ class Cosigning:
         self._ledger = ledger
         self._store = store
         self._witnesses = witnesses
+        self._owns_client = client is None
         self._client = client or httpx.Client(timeout=10)
         self._interval = interval
         self._sizes: dict[str, int] = {}
@@ -146,6 +147,8 @@ class Cosigning:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._owns_client:
+            self._client.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
