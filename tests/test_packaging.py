@@ -43,6 +43,9 @@ class TestWheel:
         assert "governance/data/spdx_licences.json" in names
         assert {f"governance/data/schemas/{n}.schema.json" for n in SCHEMA_NAMES} <= set(names)
         assert "governance/py.typed" in names
+        for asset in ("index.html", "app.js", "style.css"):  # the service's web interface
+            assert f"governance/service/web/{asset}" in names
+        assert "governance/_data/examples/populations/notable-models.csv" in names  # POST /v1/comparisons shipped
         shipped = {str(p.relative_to(ROOT / "policies")) for p in (ROOT / "policies").rglob("policy.yaml")}
         packed = {
             n.removeprefix("governance/_data/policies/")

@@ -34,6 +34,8 @@ from governance.cli import ledger as _ledger  # noqa: F401 - registers commands
 from governance.cli import policy as _policy  # noqa: F401 - registers commands
 from governance.cli import policy_diff as _policy_diff  # noqa: F401 - registers commands
 from governance.cli import schema as _schema  # noqa: F401 - registers commands
+from governance.cli import service as _service  # noqa: F401 - registers commands
+from governance.cli import witness as _witness  # noqa: F401 - registers commands
 from governance.cli._app import app, console_error, silence_stdout
 from governance.exceptions import GovernanceError, OutputError
 

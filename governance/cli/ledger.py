@@ -84,7 +84,7 @@ def _write_or_print(text: str, out: Path | None, *, force: bool) -> None:
     _note(f"wrote {out}")
 
 
-def _trusted_keys(pubkey: Path | None) -> list[VerifierKey] | None:
+def trusted_keys(pubkey: Path | None) -> list[VerifierKey] | None:
     from governance.ledger.signing import load_verifier_keys
 
     return None if pubkey is None else load_verifier_keys(pubkey)
@@ -183,7 +183,7 @@ def verify_and_report(
     """Verify a ledger reader or bundle with a progress bar; print the summary; raise on a fault."""
     from governance.ledger.verify import verify_source
 
-    trusted = _trusted_keys(pubkey)
+    trusted = trusted_keys(pubkey)
     trusted_cp = trusted_checkpoint(checkpoint)
     with progress_bar("verifying", source.entry_count()) as bar:
         report = verify_source(source, trusted_keys=trusted, trusted_checkpoint=trusted_cp, progress=bar, jobs=jobs)
@@ -337,14 +337,26 @@ def verify_command(
         None, "--jobs", "-j", min=1, help="Worker processes for large ledgers (default: one per CPU)."
     ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
+    witness_keys: Path | None = typer.Option(
+        None, "--witness-keys", help="A served ledger: public keys of the witnesses you trust, one a line."
+    ),
+    witnesses: int = typer.Option(0, "--witnesses", min=0, help="A served ledger: cosignatures required."),
 ) -> None:
     """Recompute every leaf hash, the Merkle tree and every checkpoint signature.
 
+    With --ledger https://…, verify a served ledger through its public log instead (docs/service.md).
     Exits 6 naming the first bad entry (sequence number and decision id) and the kind of fault:
     altered, missing, inserted, reordered, bad signature or inconsistent checkpoint.
     """
     from governance.ledger.store import Ledger
 
+    if ledger is not None and ledger.startswith(("http://", "https://")):  # a served ledger: through its tiles
+        from governance.cli.remote import verify_remote_cli
+
+        verify_remote_cli(ledger, pubkey, checkpoint, output, witness_keys=witness_keys, quorum=witnesses)
+        return
+    if witness_keys is not None or witnesses:
+        raise InputError("--witness-keys and --witnesses apply to a served ledger (--ledger https://…)")
     with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
         verify_and_report(reader, pubkey=pubkey, checkpoint=checkpoint, output=output, jobs=jobs)
 

@@ -29,7 +29,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from governance._files import check_target, is_stdout, open_output
 from governance.canonical import CANONICAL_FORM, canonical_bytes
@@ -40,7 +40,7 @@ from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy,
 from governance.ledger.signing import VerifierKey
 from governance.ledger.store import LedgerReader, utc_timestamp
 
-__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "BundleSummary", "export_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "Bundle", "BundleSummary", "bundle_lines", "export_bundle"]
 
 BUNDLE_FORMAT = "governance-audit-bundle"
 BUNDLE_VERSION = 2
@@ -141,14 +141,89 @@ def _suite_line(suite: StoredSuite) -> bytes:
     return _document_line("suite", suite, suite.suite_id, suite.suite_version)
 
 
-class _HashingWriter:
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.hasher = hashlib.sha256()
+def bundle_lines(reader: LedgerReader, *, progress: Progress | None = None) -> Iterator[bytes]:
+    """The audit bundle of everything ``reader`` sees, line by line; the last line is the end record.
 
-    def write(self, data: bytes) -> None:
-        self.hasher.update(data)
-        self.handle.write(data)
+    ``governance ledger export`` writes these lines to a file, and the service streams them
+    (``GET /v1/bundle``); both give the same bytes for the same snapshot (but the export time).
+    """
+    keys = reader.signing_keys()
+    policies = reader.policies()
+    suites = reader.suites()
+    uses = reader.suite_uses()
+    checkpoints = reader.checkpoints()
+    counts = {
+        "checkpoints": len(checkpoints),
+        "entries": reader.entry_count(),
+        "keys": len(keys),
+        "policies": len(policies),
+        "suite_uses": len(uses),
+        "suites": len(suites),
+    }
+    hasher = hashlib.sha256()
+
+    def hashed(data: bytes) -> bytes:
+        hasher.update(data)
+        return data
+
+    yield hashed(
+        _line(
+            {
+                "canon": CANONICAL_FORM,
+                "counts": counts,
+                "exported_at": utc_timestamp(),
+                "format": BUNDLE_FORMAT,
+                "format_version": BUNDLE_VERSION,
+                "generator": f"governance {ENGINE_VERSION}",
+                "origin": reader.origin,
+                "schema_version": reader.schema_version,
+                "type": "header",
+            }
+        )
+    )
+    for key in keys:
+        try:
+            text = key.verifier().text()
+        except InputError:  # a damaged key row is exported as stored; verification will say so
+            text = f"{key.name}+{key.key_id}+" + base64.b64encode(b"\x01" + key.public_key).decode()
+        yield hashed(
+            _line(
+                {
+                    "key": text,
+                    "key_id": key.key_id,
+                    "name": key.name,
+                    "registered_at": key.registered_at,
+                    "type": "key",
+                }
+            )
+        )
+    for policy in policies:
+        yield hashed(_policy_line(policy))
+    for suite in suites:
+        yield hashed(_suite_line(suite))
+    for seq in sorted(uses):
+        yield hashed(_line({"seq": seq, "suites": list(uses[seq]), "type": "suite_use"}))
+    for checkpoint in checkpoints:
+        yield hashed(
+            _line(
+                {
+                    "key_id": checkpoint.key_id,
+                    "root_hash": checkpoint.root_hash.hex(),
+                    "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
+                    "signed_at": checkpoint.signed_at,
+                    "tree_size": checkpoint.tree_size,
+                    "type": "checkpoint",
+                }
+            )
+        )
+    written = 0
+    for row in reader.entries():
+        yield hashed(_entry_line(row))
+        written += 1
+        if progress is not None and written % 2048 == 0:
+            progress(written)
+    counts["entries"] = written
+    yield _line({"counts": counts, "sha256": hasher.hexdigest(), "type": "end"})
 
 
 def export_bundle(
@@ -166,84 +241,25 @@ def export_bundle(
     """
     if not is_stdout(path):
         check_target(path, force=overwrite)
-    keys = reader.signing_keys()
-    policies = reader.policies()
-    suites = reader.suites()
-    uses = reader.suite_uses()
-    checkpoints = reader.checkpoints()
-    entries = reader.entry_count()
-    counts = {
-        "checkpoints": len(checkpoints),
-        "entries": entries,
-        "keys": len(keys),
-        "policies": len(policies),
-        "suite_uses": len(uses),
-        "suites": len(suites),
-    }
-    written = 0
+    last = b""
     with open_output(path, force=overwrite) as handle:
-        out = _HashingWriter(handle)
-        out.write(
-            _line(
-                {
-                    "canon": CANONICAL_FORM,
-                    "counts": counts,
-                    "exported_at": utc_timestamp(),
-                    "format": BUNDLE_FORMAT,
-                    "format_version": BUNDLE_VERSION,
-                    "generator": f"governance {ENGINE_VERSION}",
-                    "origin": reader.origin,
-                    "schema_version": reader.schema_version,
-                    "type": "header",
-                }
-            )
-        )
-        for key in keys:
-            try:
-                text = key.verifier().text()
-            except InputError:  # a damaged key row is exported as stored; verification will say so
-                text = f"{key.name}+{key.key_id}+" + base64.b64encode(b"\x01" + key.public_key).decode()
-            out.write(
-                _line(
-                    {
-                        "key": text,
-                        "key_id": key.key_id,
-                        "name": key.name,
-                        "registered_at": key.registered_at,
-                        "type": "key",
-                    }
-                )
-            )
-        for policy in policies:
-            out.write(_policy_line(policy))
-        for suite in suites:
-            out.write(_suite_line(suite))
-        for seq in sorted(uses):
-            out.write(_line({"seq": seq, "suites": list(uses[seq]), "type": "suite_use"}))
-        for checkpoint in checkpoints:
-            out.write(
-                _line(
-                    {
-                        "key_id": checkpoint.key_id,
-                        "root_hash": checkpoint.root_hash.hex(),
-                        "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
-                        "signed_at": checkpoint.signed_at,
-                        "tree_size": checkpoint.tree_size,
-                        "type": "checkpoint",
-                    }
-                )
-            )
-        for row in reader.entries():
-            out.write(_entry_line(row))
-            written += 1
-            if progress is not None and written % 2048 == 0:
-                progress(written)
-        digest = out.hasher.hexdigest()
-        counts["entries"] = written
-        handle.write(_line({"counts": counts, "sha256": digest, "type": "end"}))
+        for line in bundle_lines(reader, progress=progress):
+            handle.write(line)
+            last = line
+    end = json.loads(last)
+    counts = end["counts"]
     if progress is not None:
-        progress(written)
-    return BundleSummary(path, reader.origin, written, len(policies), len(checkpoints), len(keys), digest, len(suites))
+        progress(counts["entries"])
+    return BundleSummary(
+        path,
+        reader.origin,
+        counts["entries"],
+        counts["policies"],
+        counts["checkpoints"],
+        counts["keys"],
+        end["sha256"],
+        counts["suites"],
+    )
 
 
 # -- reading --------------------------------------------------------------------------------------

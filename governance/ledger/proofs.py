@@ -58,10 +58,16 @@ def _unb64(value: object, what: str) -> bytes:
         raise InputError(f"proof: {what} is not base64") from exc
 
 
-def _latest_signed(reader: LedgerReader) -> tuple[SignedCheckpoint, VerifierKey | None]:
-    latest = reader.latest_checkpoint()
-    if latest is None:
-        raise LedgerError(f"{reader.description}: the ledger has no checkpoint yet (it is empty)")
+def _latest_signed(reader: LedgerReader, size: int | None = None) -> tuple[SignedCheckpoint, VerifierKey | None]:
+    """The latest checkpoint, or the one signed at ``size`` entries, with its key."""
+    if size is None:
+        latest = reader.latest_checkpoint()
+        if latest is None:
+            raise LedgerError(f"{reader.description}: the ledger has no checkpoint yet (it is empty)")
+    else:
+        latest = reader.checkpoint_at(size)
+        if latest is None:
+            raise InputError(f"{reader.description}: no checkpoint was signed at tree size {size}")
     keys = {}
     for stored in reader.signing_keys():
         try:
@@ -72,18 +78,20 @@ def _latest_signed(reader: LedgerReader) -> tuple[SignedCheckpoint, VerifierKey 
     return latest.signed(reader.origin, key.name if key else "unknown"), key
 
 
-def inclusion_document(reader: LedgerReader, decision_id: str) -> dict[str, Any]:
-    """The inclusion proof of one decision against the latest checkpoint.
+def inclusion_document(reader: LedgerReader, decision_id: str, *, size: int | None = None) -> dict[str, Any]:
+    """The inclusion proof of one decision against the latest checkpoint (or the one signed at ``size``).
 
     Raises:
-        InputError: when no entry has that decision id.
+        InputError: when no entry has that decision id, or no checkpoint was signed at ``size``.
         LedgerError: when the ledger has no checkpoint covering it, or its stored tree does not
             lead to the checkpoint (run verify).
     """
     entry = reader.entry(decision_id)
     if entry is None:
         raise InputError(f"no decision {decision_id!r} in {reader.description}")
-    signed, key = _latest_signed(reader)
+    signed, key = _latest_signed(reader, size)
+    if size is not None and entry.seq >= size:
+        raise InputError(f"entry {entry.seq} is not among the first {size} entries")
     size = signed.checkpoint.tree_size
     if entry.seq >= size:
         raise LedgerError(f"{reader.description}: entry {entry.seq} is not covered by the latest checkpoint ({size})")
@@ -124,13 +132,14 @@ def inclusion_document(reader: LedgerReader, decision_id: str) -> dict[str, Any]
     }
 
 
-def consistency_document(reader: LedgerReader, old_size: int) -> dict[str, Any]:
-    """The consistency proof from ``old_size`` to the latest checkpoint.
+def consistency_document(reader: LedgerReader, old_size: int, *, new_size: int | None = None) -> dict[str, Any]:
+    """The consistency proof from ``old_size`` to the latest checkpoint (or the one signed at ``new_size``).
 
     Raises:
-        InputError: when ``old_size`` is not between 1 and the latest checkpoint's size.
+        InputError: when ``old_size`` is not between 1 and that checkpoint's size, or no checkpoint
+            was signed at ``new_size``.
     """
-    signed, key = _latest_signed(reader)
+    signed, key = _latest_signed(reader, new_size)
     size = signed.checkpoint.tree_size
     if not 1 <= old_size <= size:
         raise InputError(f"OLD_SIZE must be between 1 and the latest checkpoint's size {size}, not {old_size}")

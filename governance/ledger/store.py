@@ -171,6 +171,11 @@ class LedgerReader:
         return self._ledger.origin
 
     @property
+    def connection(self) -> Connection:
+        """The connection of this read transaction, for companion tables kept beside the ledger's own."""
+        return self._conn
+
+    @property
     def description(self) -> str:
         """The ledger's location, for messages."""
         return self._ledger.location.display
@@ -259,6 +264,21 @@ class LedgerReader:
             )
             .order_by(_CHECKPOINTS.c.tree_size.desc())
             .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]), bytes(row[4]))
+
+    def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None:
+        """The checkpoint of ``tree_size`` entries, if one was signed at that size."""
+        row = self._conn.execute(
+            select(
+                _CHECKPOINTS.c.tree_size,
+                _CHECKPOINTS.c.root_hash,
+                _CHECKPOINTS.c.signed_at,
+                _CHECKPOINTS.c.key_id,
+                _CHECKPOINTS.c.signature,
+            ).where(_CHECKPOINTS.c.tree_size == tree_size)
         ).first()
         if row is None:
             return None
@@ -354,6 +374,15 @@ class LedgerReader:
         if value is None:
             raise LedgerError(f"{self.description}: entry {seq} is missing")
         return bytes(value)
+
+    def leaf_hashes(self, start: int, stop: int) -> list[bytes]:
+        """The stored leaf hashes of entries ``start`` to ``stop - 1``, in order (fewer if some are missing)."""
+        rows = self._conn.execute(
+            select(_DECISIONS.c.leaf_hash)
+            .where(_DECISIONS.c.seq >= start, _DECISIONS.c.seq < stop)
+            .order_by(_DECISIONS.c.seq)
+        )
+        return [bytes(row[0]) for row in rows]
 
     def node(self, seq: int) -> bytes:
         """The stored node of entry ``seq``."""
@@ -588,6 +617,16 @@ class Ledger:
                 conn.execution_options(ledger_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
+
+    @contextlib.contextmanager
+    def transaction(self, action: str) -> Iterator[Connection]:
+        """A write transaction on the ledger's database, errors translated, for companion tables.
+
+        The service keeps its API keys in its own tables beside the ledger's (never in the ledger's
+        tables, which only :meth:`append_many` writes); ``action`` names what is done, for messages.
+        """
+        with self._translate(action), self._write_connection() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator[LedgerReader]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from governance import discover_policies
 from tests.helpers import invoke_main
 
 CASES = {
@@ -34,16 +35,15 @@ def _reject(name: str) -> None:
 def test_json_and_record(
     compute: dict[str, object], as_of: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Every shipped policy decides; the JSON output is strict JSON; recording and verifying succeed."""
+    """Every shipped policy version decides (in force or not); the output is strict JSON; recording works."""
     candidate = tmp_path / "candidate.yaml"
     document = {"model": {"name": "Edge", "developer": "Lab"}, "compute": compute, "release": {"form": "open_weights"}}
     candidate.write_text(yaml.safe_dump(document))
-    result = invoke_main(
-        "decide", str(candidate), "--policy", "all", "--as-of", as_of, "--format", "json", capsys=capsys
-    )
+    every = [arg for entry in discover_policies() for arg in ("--policy", entry.policy.ref)]
+    result = invoke_main("decide", str(candidate), *every, "--as-of", as_of, "--format", "json", capsys=capsys)
     assert result.returncode == 0, result.stderr
     decisions = json.loads(result.stdout, parse_constant=_reject)
-    assert all(d["schema_version"] == 2 for d in decisions)
+    assert len(decisions) == len(every) // 2 and all(d["schema_version"] == 2 for d in decisions)
     ledger = tmp_path / "ledger.sqlite"
     args = ("decide", str(candidate), "--policy", "illustrative-capability@2.0", "--as-of", as_of)
     for step in ((*args, "--record", "--ledger", str(ledger)), ("ledger", "verify", "--ledger", str(ledger))):

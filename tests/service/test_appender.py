@@ -1,0 +1,98 @@
+"""Group commit: concurrent appends share one transaction and checkpoint; a refused request fails alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from governance.exceptions import LedgerError
+from governance.ledger.entry import PendingEntry, prepare_entry
+from governance.ledger.signing import SigningKey
+from governance.ledger.store import AppendResult, Ledger
+from governance.ledger.verify import verify_source
+from governance.service.appender import Appender
+from tests.ledger.builders import KEY, items
+
+
+class _GatedLedger:
+    """A ledger whose first append waits for a signal, so that the next requests queue behind it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.batches: list[int] = []
+
+    def append_many(self, entries: Sequence[PendingEntry], key: SigningKey) -> list[AppendResult]:
+        if not self.batches:
+            self.entered.set()
+            self.release.wait(10)
+        self.batches.append(len(entries))
+        return self.ledger.append_many(entries, key)
+
+
+@pytest.fixture(name="ledger")
+def _ledger(tmp_path: Path) -> Ledger:
+    return Ledger.open(tmp_path / "ledger.sqlite", create=True)
+
+
+def _pending(count: int) -> list[PendingEntry]:
+    return [prepare_entry(c, p, d, actor="tester") for c, p, d in items(count)]
+
+
+def test_requests_queued_during_a_commit_share_the_next_one(ledger: Ledger) -> None:
+    gated = _GatedLedger(ledger)
+    appender = Appender(gated, KEY)  # type: ignore[arg-type]
+    pending = _pending(9)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        first = pool.submit(appender.submit, pending[:1])
+        assert gated.entered.wait(10)
+        rest = [pool.submit(appender.submit, pending[i : i + 2]) for i in range(1, 9, 2)]
+        while appender._queue.qsize() < 4:  # every request is queued behind the gated commit
+            threading.Event().wait(0.01)
+        gated.release.set()
+        results = [first.result(10), *(f.result(10) for f in rest)]
+    appender.close()
+    assert gated.batches == [1, 8]
+    assert sorted(r.seq for batch in results for r in batch) == list(range(9))
+    assert [len(batch) for batch in results] == [1, 2, 2, 2, 2]
+    with ledger.read() as reader:
+        assert [c.tree_size for c in reader.checkpoints()] == [1, 9]
+        assert verify_source(reader).ok
+
+
+def test_a_request_the_ledger_refuses_fails_alone(ledger: Ledger) -> None:
+    gated = _GatedLedger(ledger)
+    appender = Appender(gated, KEY)  # type: ignore[arg-type]
+    pending = _pending(4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(appender.submit, pending[:1])
+        assert gated.entered.wait(10)
+        repeated = pool.submit(appender.submit, pending[:1])  # the same decision id again
+        good = pool.submit(appender.submit, pending[1:3])
+        while appender._queue.qsize() < 2:
+            threading.Event().wait(0.01)
+        gated.release.set()
+        assert [r.seq for r in first.result(10)] == [0]
+        with pytest.raises(LedgerError, match="already in the ledger"):
+            repeated.result(10)
+        assert [r.seq for r in good.result(10)] == [1, 2]
+    appender.close()
+    with pytest.raises(LedgerError, match="shutting down"):
+        appender.submit(pending[3:])
+    assert ledger.size() == 3
+
+
+def test_closing_commits_what_is_queued(ledger: Ledger) -> None:
+    appender = Appender(ledger, KEY)
+    pending = _pending(6)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(appender.submit, [entry]) for entry in pending]
+        results = [f.result(10) for f in futures]
+    appender.close()
+    assert sorted(r[0].seq for r in results) == list(range(6))
+    assert ledger.size() == 6
