@@ -39,6 +39,7 @@ from governance.candidate import Candidate, Release, ReleaseForm
 from governance.compiled import compile_policy
 from governance.exceptions import InputError
 from governance.features import (
+    COP_CHAPTERS,
     extract_features,
     factor_column,
     policy_domains,
@@ -80,7 +81,10 @@ _OPENNESS: dict[str, ReleaseForm] = {
     "fully-open": ReleaseForm.OPEN_SOURCE,
 }
 FORMS = list(ReleaseForm)
-_GENERATIVE = {"text", "audio", "image", "video"}
+_GENERATIVE = frozenset({"text", "audio", "image", "video"})
+_STATED_FACTS = frozenset(
+    {"release.monetised", "developer.established_outside_eu", *(f"developer.cop_{c}" for c in COP_CHAPTERS)}
+)
 _UNKNOWN_DEVELOPER = "unknown"
 NAT = np.datetime64("NaT", "D")
 
@@ -689,7 +693,12 @@ class Population:
         if name == "model.bio_sequence":
             return self._remember((name,), lambda: np.zeros(len(self), dtype=np.float64))
         if name == "model.generative":
-            return self._remember((name,), self._generative)
+            return self._remember((name,), lambda: self._modality_flag(_GENERATIVE))
+        if name == "model.code_generator":
+            return self._remember((name,), lambda: self._modality_flag(frozenset({"code"}), unstated=0.0))
+        if name in _STATED_FACTS:
+            # Monetisation, establishment and Code of Practice chapters have no population column: unknown.
+            return self._remember(("unknown",), lambda: np.full(len(self), np.inf))
         if name.startswith("release."):
             return self._release_flag(name, policy)
         family, _, domain = name.partition(".")
@@ -705,12 +714,13 @@ class Population:
                 return self._remember((name,), lambda: np.isnan(column).astype(np.float64))
         raise InputError(f"feature {name!r} is not in the catalogue for {policy.ref}")
 
-    def _generative(self) -> FloatArray:
+    def _modality_flag(self, wanted: frozenset[str], unstated: float = 1.0) -> FloatArray:
+        """1 where a row lists one of ``wanted`` modalities, ``unstated`` where it lists none, else 0."""
         table = []
         for label in self.modalities.labels:
             modalities = set(label.split(";")) if label else set()
-            table.append(1.0 if (modalities & _GENERATIVE) or not modalities else 0.0)
-        lookup = np.asarray([*table, 1.0], dtype=np.float64)  # code -1 (no modality stated) reads as generative
+            table.append(1.0 if modalities & wanted else unstated if not modalities else 0.0)
+        lookup = np.asarray([*table, unstated], dtype=np.float64)  # code -1: no modality stated
         out: FloatArray = lookup[self.modalities.codes]
         return out
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
 BUNDLES = sorted(POLICIES.glob("*/*/policy.yaml"))
 LIBRARY = {
-    "eu-ai-act": ["2024.1", "2024.1-r2"],
+    "eu-ai-act": ["2024.1", "2024.1-r2", "2024.1-r3"],
     "us-eo-14110": ["2023.1", "2023.1-r2"],
     "ca-sb-1047": ["2024.1"],
     "ca-sb-53": ["2025.1", "2025.1-r2"],
