@@ -27,6 +27,51 @@ class _Loader(yaml.SafeLoader):
     """A SafeLoader of our own, so that nothing configured here leaks into PyYAML's globals."""
 
 
+MAX_ALIAS_VALUES = 100_000
+"""How many values aliases (``*name``) may add to a document beyond those written out."""
+
+
+def _alias_problem(root: yaml.Node) -> str | None:
+    """Why the aliases in a composed document cannot be accepted, or None when they can.
+
+    A recursive alias has no finite value, and a few aliases can stand for billions of values ("billion
+    laughs"). Both are found in time linear in the written document: each node is sized once.
+    """
+    sizes: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_stack.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in on_stack:
+            return f"line {node.start_mark.line + 1}: a recursive alias (an anchor used inside its own value)"
+        on_stack.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_stack:
+                return f"line {child.start_mark.line + 1}: a recursive alias (an anchor used inside its own value)"
+            if id(child) not in sizes:
+                stack.append((child, False))
+    written = len(sizes)
+    if sizes[id(root)] - written > MAX_ALIAS_VALUES:
+        return f"aliases expand the document beyond {MAX_ALIAS_VALUES} values more than are written out"
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -67,12 +112,17 @@ def load_document(path: Path, *, error: type[Exception] = InputError) -> tuple[A
             raise error(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     try:
         node = yaml.compose(text, Loader=_Loader)
+        problem = None if node is None else _alias_problem(node)
+        if problem is not None:
+            raise error(f"{path}: not accepted: {problem}")
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(f"{where}: not valid YAML: {problem}") from exc
+    except RecursionError as exc:
+        raise error(f"{path}: not accepted: values are nested too deeply to read") from exc
     if node is not None:
         _walk(node, (), lines)
     return _plain(data), lines
