@@ -23,8 +23,8 @@ LIBRARY = {
     "ny-raise": ["2025.1", "2025.1-r2"],
     "anthropic-rsp": ["1.0", "2.0", "2.2", "2.2-r2"],
     "openai-preparedness": ["1.0", "2.0"],
-    "gdm-fsf": ["2.0", "2.0-r2", "3.0", "3.0-r2"],
-    "meta-frontier-ai": ["1.0", "1.0-r2"],
+    "gdm-fsf": ["2.0", "2.0-r2", "3.0", "3.0-r2", "3.0-r3"],
+    "meta-frontier-ai": ["1.0", "1.0-r2", "1.0-r3"],
     "illustrative-capability": ["1.0", "2.0"],
 }
 """The policy library this issue ships: id -> versions."""
@@ -104,7 +104,7 @@ class TestVersionResolution:
             ("openai-preparedness", dt.date(2025, 4, 14), "1.0"),
             ("openai-preparedness", dt.date(2025, 4, 15), "2.0"),
             ("gdm-fsf", dt.date(2025, 9, 21), "2.0-r2"),
-            ("gdm-fsf", dt.date(2025, 9, 22), "3.0-r2"),
+            ("gdm-fsf", dt.date(2025, 9, 22), "3.0-r3"),
             ("anthropic-rsp", dt.date(2024, 10, 14), "1.0"),
             ("anthropic-rsp", dt.date(2024, 10, 15), "2.0"),
             ("anthropic-rsp", dt.date(2025, 5, 14), "2.2-r2"),
