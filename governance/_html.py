@@ -68,6 +68,8 @@ def decision_html(decision: Decision) -> str:
         parts.append(f"<div>labels: {escape(', '.join(decision.labels))}</div>")
     if not decision.in_force:
         parts.append(f"<div><b>not in force</b>: {escape(decision.in_force_note or '')}</div>")
+    elif decision.in_force_note:
+        parts.append(f"<div><b>note</b>: {escape(decision.in_force_note)}</div>")
     reasons = [
         (
             escape(r.rule),

@@ -248,6 +248,9 @@ class Release(_Strict):
     """Where the model is placed on the market (e.g. ``EU``, ``US``, ``US-CA``)."""
     date: Day | None = None
     """When the model is (or was) placed on the market."""
+    monetised: bool | None = None
+    """Whether the provider monetises the model: a price, paid support or services tied to it, or use
+    of personal data beyond security and interoperability (EU AI Act Recital 103); None: not stated."""
 
     @field_validator("license")
     @classmethod
@@ -257,12 +260,22 @@ class Release(_Strict):
         return value
 
 
+CodeOfPracticeChapter = Literal["transparency", "copyright", "safety_security"]
+"""A chapter of the EU General-Purpose AI Code of Practice (final text of 10 July 2025)."""
+
+
 class Developer(_Strict):
     """Facts about the developer that some laws read."""
 
     name: NonEmpty
     annual_revenue_usd: NonNegative | None = None
     """Gross revenue in the prior year, with affiliates, in US dollars."""
+    established_outside_eu: bool | None = None
+    """True when the provider is established in a third country, outside the European Union (EU AI
+    Act Art. 54); None: not stated."""
+    code_of_practice: tuple[CodeOfPracticeChapter, ...] | None = None
+    """The chapters of the EU General-Purpose AI Code of Practice the provider signed (empty: none);
+    None: not stated."""
 
 
 class Candidate(_Strict):

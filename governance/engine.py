@@ -52,6 +52,11 @@ def _in_force_note(policy: Policy, day: dt.date) -> str | None:
         note = f"{policy.ref} is a proposal and was never in force"
         return note + (f" ({period.note})" if period.note else "")
     if period.contains(day):
+        if period.unconfirmed_after is not None and day >= period.unconfirmed_after:
+            return (
+                f"{policy.ref}: currency unconfirmed after {period.unconfirmed_after}: a successor is reported "
+                "but its text was not reached, so this decision rests on the last version confirmed"
+            )
         return None
     if day < period.start:
         return f"{policy.ref} is not yet in force on {day}: it applies from {period.start}"

@@ -27,6 +27,11 @@ Catalogue (``<d>`` is any risk domain, built-in or declared by the policy):
 ``release.mof_class``               Model Openness Framework class: 0 unclassified, 1 Class III, 2 Class II,
                                     3 Class I (higher is more open)
 ``release.osaid``                   1 when the release meets the OSI Open Source AI Definition's components
+``release.monetised``               1 when the provider monetises the model, 0 when it states it does not
+``developer.established_outside_eu`` 1 when the provider is established outside the EU, 0 inside
+``developer.cop_<chapter>``         1 when the provider signed that chapter of the EU GPAI Code of Practice
+                                    (``transparency``, ``copyright``, ``safety_security``), 0 when it did not
+``model.code_generator``            1 when the model generates code (``modalities`` lists ``code``)
 =================================  =======================================================================
 """
 
@@ -38,9 +43,17 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
-from governance.candidate import BUILTIN_DOMAINS, Candidate, CapabilityScore, FlopInterval, Release, ReleaseForm
+from governance.candidate import (
+    BUILTIN_DOMAINS,
+    Candidate,
+    CapabilityScore,
+    CodeOfPracticeChapter,
+    FlopInterval,
+    Release,
+    ReleaseForm,
+)
 from governance.evidence.assess import assess_evidence, choose_capability
 from governance.evidence.openness import eu_foss_licence, release_openness
 from governance.evidence.suites import Suite, SuiteCatalogue, empty_suites
@@ -54,6 +67,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
+    "COP_CHAPTERS",
     "DAYS_PER_MONTH",
     "ColumnInputs",
     "ComputeAdjustmentNote",
@@ -66,6 +80,7 @@ __all__ = [
     "feature",
     "feature_info",
     "policy_domains",
+    "stated_facts",
 ]
 
 UNKNOWN = math.inf
@@ -90,6 +105,14 @@ class FeatureInfo:
 
 
 _COMPUTE_SETTLES = "the training compute (a number of FLOP, or an interval with an upper bound)"
+_MONETISED_SETTLES = (
+    "whether the provider monetises the model (release.monetised: a price, paid support or services tied "
+    "to it, or use of personal data beyond security and interoperability)"
+)
+_ESTABLISHED_SETTLES = "whether the provider is established outside the EU (developer.established_outside_eu)"
+_COP_SETTLES = "which chapters of the EU GPAI Code of Practice the provider signed (developer.code_of_practice)"
+COP_CHAPTERS: tuple[str, ...] = get_args(CodeOfPracticeChapter)
+"""The chapters of the EU General-Purpose AI Code of Practice, each a ``developer.cop_<chapter>`` flag."""
 _FIXED: dict[str, FeatureInfo] = {
     info.name: info
     for info in (
@@ -107,6 +130,13 @@ _FIXED: dict[str, FeatureInfo] = {
         FeatureInfo("release.usage_info_public", "flag", "flag", 0.0, 1.0, False),
         FeatureInfo("release.mof_class", "release", "ordinal", 0.0, 3.0, False),
         FeatureInfo("release.osaid", "flag", "flag", 0.0, 1.0, False),
+        FeatureInfo("release.monetised", "flag", "flag", 0.0, 1.0, False, _MONETISED_SETTLES),
+        FeatureInfo("developer.established_outside_eu", "flag", "flag", 0.0, 1.0, False, _ESTABLISHED_SETTLES),
+        *(
+            FeatureInfo(f"developer.cop_{chapter}", "flag", "flag", 0.0, 1.0, False, _COP_SETTLES)
+            for chapter in COP_CHAPTERS
+        ),
+        FeatureInfo("model.code_generator", "flag", "flag", 0.0, 1.0, False),
     )
 }
 
@@ -478,7 +508,25 @@ def _openness(release: Release) -> float:
     return float(release.form.openness)
 
 
+def _stated_fact(name: str) -> Feature:
+    """A fact only a candidate states (no population column holds it): unknown in every row."""
+
+    def scalar(s: _Scalar) -> float:
+        value = stated_facts(s.candidate)[name]
+        if math.isinf(value):
+            s.missing[name] = _UNSTATED["developer.cop" if name.startswith("developer.cop_") else name]
+        return value
+
+    def column(c: ColumnInputs, policy: Policy, as_of: dt.date) -> FloatArray:
+        import numpy as np
+
+        return np.full(len(c), np.inf)
+
+    return Feature(_FIXED[name], scalar, column)
+
+
 _GENERATIVE = frozenset({"text", "audio", "image", "video"})
+_STATED_FACTS = ("release.monetised", "developer.established_outside_eu", *(f"developer.cop_{c}" for c in COP_CHAPTERS))
 _REGISTRY: dict[str, Feature] = {
     feature.info.name: feature
     for feature in (
@@ -509,6 +557,12 @@ _REGISTRY: dict[str, Feature] = {
             lambda s: _generative(s.candidate.model.modalities),
             lambda c, policy, as_of: c.per_modalities(_generative),
         ),
+        Feature(
+            _FIXED["model.code_generator"],
+            lambda s: 1.0 if "code" in s.candidate.model.modalities else 0.0,
+            lambda c, policy, as_of: c.per_modalities(lambda modalities: 1.0 if "code" in modalities else 0.0),
+        ),
+        *(_stated_fact(name) for name in _STATED_FACTS),
         Feature(
             _FIXED["model.bio_sequence"],
             lambda s: 1.0 if s.candidate.model.trained_primarily_on_biological_sequences else 0.0,
@@ -606,6 +660,36 @@ def extract_features(
         suites_used = tuple(sorted(inputs.used_suites.values(), key=lambda suite: suite.id))
     return FeatureVector(values, inputs.missing, inputs.intervals, inputs.adjustment, records, suites_used)
 
+
+def _flag(value: bool | None) -> float:
+    return UNKNOWN if value is None else float(value)
+
+
+def stated_facts(candidate: Candidate, missing: dict[str, str] | None = None) -> dict[str, float]:
+    """The flags a candidate states or leaves unknown (``inf``): monetisation, establishment, Code chapters.
+
+    Each unknown flag is recorded in ``missing`` (when given) with why it is unknown.
+    """
+    developer = candidate.developer
+    chapters = None if developer is None else developer.code_of_practice
+    values = {
+        "release.monetised": _flag(candidate.release.monetised),
+        "developer.established_outside_eu": _flag(None if developer is None else developer.established_outside_eu),
+    }
+    for chapter in COP_CHAPTERS:
+        values[f"developer.cop_{chapter}"] = UNKNOWN if chapters is None else float(chapter in chapters)
+    if missing is not None:
+        for name, value in values.items():
+            if math.isinf(value):
+                missing[name] = _UNSTATED["developer.cop" if name.startswith("developer.cop_") else name]
+    return values
+
+
+_UNSTATED = {
+    "release.monetised": "the candidate does not say whether the model is monetised",
+    "developer.established_outside_eu": "the candidate does not say where the provider is established",
+    "developer.cop": "the candidate does not say which Code of Practice chapters the provider signed",
+}
 
 _ARCHITECTURE = {"architecture", "model_architecture", "inference_code", "training_code", "code"}
 _USAGE = {"model_card", "usage_documentation", "documentation", "usage_information", "technical_report"}

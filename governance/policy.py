@@ -95,11 +95,17 @@ class EffectivePeriod(_Spec):
     start: dt.date = Field(alias="from")
     end: dt.date | None = Field(default=None, alias="to")
     note: Text | None = None
+    unconfirmed_after: dt.date | None = None
+    """From this date a successor is reported but its text was not reached: the version stays in force
+    (it is the last one confirmed) and decisions dated on or after it say that its currency is
+    unconfirmed. None (the default) keeps it out of the policy document, so existing digests hold."""
 
     @model_validator(mode="after")
     def _ordered(self) -> EffectivePeriod:
         if self.end is not None and self.end <= self.start:
             raise ValueError("expected 'to' after 'from'")
+        if self.unconfirmed_after is not None and not self.contains(self.unconfirmed_after):
+            raise ValueError("expected 'unconfirmed_after' inside the period, on or after 'from' and before 'to'")
         return self
 
     def contains(self, day: dt.date) -> bool:

@@ -132,6 +132,10 @@ class TestDigest:
         )
 
 
+_PAIRS = list(zip("abcdefgh", "bcdefghi", strict=True))
+"""Each anchor of a billion-laughs document and the anchor it repeats nine times."""
+
+
 class TestLoading:
     """Files are read with errors located at file:line."""
 
@@ -148,6 +152,27 @@ class TestLoading:
         path = tmp_path / "c.yaml"
         path.write_text("model: [unclosed\n")
         with pytest.raises(InputError, match=r"c\.yaml:\d+: not valid YAML"):
+            load_candidate(path)
+
+    @pytest.mark.parametrize(
+        ("text", "why"),
+        [
+            ("model: &m\n  - *m\n", "anchors and aliases"),
+            ("model: &m {name: [1, *m]}\n", "anchors and aliases"),
+            ("model: " + "[" * 5000 + "]" * 5000 + "\n", "nesting depth"),
+            (
+                "a: &a [x, x, x, x, x, x, x, x, x]\n"
+                + "".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in _PAIRS),
+                "anchors and aliases",
+            ),
+        ],
+        ids=["recursive", "recursive-in-mapping", "deep", "billion-laughs"],
+    )
+    def test_hostile_yaml_is_refused(self, tmp_path: Path, text: str, why: str) -> None:
+        """Recursive aliases, alias bombs and deep nesting get a clear refusal, never a traceback or a hang."""
+        path = tmp_path / "c.yaml"
+        path.write_text(text)
+        with pytest.raises(InputError, match=why):
             load_candidate(path)
 
     def test_json_candidate(self, tmp_path: Path) -> None:

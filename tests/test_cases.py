@@ -26,6 +26,7 @@ KEYS = {
     "want_rules",
     "want_not_ruled_out",
     "want_in_force",
+    "want_note",
     "want_policy",
     "want_error_code",
 }
@@ -101,7 +102,12 @@ class TestDecisionCases:
             assert waiting == set(case["want_not_ruled_out"]), case["note"]
         if "want_in_force" in case:
             assert decision.in_force is case["want_in_force"], case["note"]
-            assert (decision.in_force_note is None) is case["want_in_force"]
+            if not case["want_in_force"]:
+                assert decision.in_force_note is not None, case["note"]
+        if "want_note" in case:
+            assert case["want_note"] in (decision.in_force_note or ""), case["note"]
+        elif decision.in_force:
+            assert decision.in_force_note is None, case["note"]
         if "want_policy" in case:
             assert policy.ref == case["want_policy"], case["note"]
         reference = decide(candidate, policy, as_of=as_of, evaluator="python")

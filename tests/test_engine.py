@@ -227,6 +227,28 @@ class TestDates:
         assert decision.in_force_note is not None and "no longer in force" in decision.in_force_note
         assert "revoked" in decision.in_force_note
 
+    def test_currency_unconfirmed(self) -> None:
+        """From ``unconfirmed_after`` a decision stays in force and says its currency is unconfirmed."""
+        effective = {"from": "2025-01-01", "unconfirmed_after": "2026-04-08"}
+        policy = make_policy(COMPUTE_RULES, effective=effective)
+        candidate = make_candidate(1e20, capabilities={"bio": 0.0})
+        before = decide(candidate, policy, as_of=dt.date(2026, 4, 7))
+        assert before.in_force and before.in_force_note is None
+        on = decide(candidate, policy, as_of=dt.date(2026, 4, 8))
+        assert on.in_force
+        assert on.in_force_note is not None and "currency unconfirmed after 2026-04-08" in on.in_force_note
+
+    def test_unset_currency_keeps_the_digest(self) -> None:
+        """A policy without ``unconfirmed_after`` hashes as before the field existed."""
+        policy = make_policy(COMPUTE_RULES, effective={"from": "2025-01-01"})
+        assert "unconfirmed_after" not in policy.document()["effective"]
+
+    @pytest.mark.parametrize("day", ["2024-12-31", "2026-01-01"])
+    def test_currency_date_inside_the_period(self, day: str) -> None:
+        """``unconfirmed_after`` outside the period is refused."""
+        with pytest.raises(ValueError, match="unconfirmed_after"):
+            make_policy(COMPUTE_RULES, effective={"from": "2025-01-01", "to": "2026-01-01", "unconfirmed_after": day})
+
 
 class TestDocument:
     """The decision document is canonical, deterministic and round-trips."""

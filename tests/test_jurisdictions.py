@@ -109,7 +109,7 @@ class TestResolveAll:
         refs = [
             p.ref for p in resolve_policies(["all"], as_of=dt.date(2026, 6, 1), candidate=_candidate(["EU", "US-CA"]))
         ]
-        assert refs == ["ca-sb-53@2025.1-r2", "eu-ai-act@2024.1-r2", "illustrative-capability@1.0"]
+        assert refs == ["ca-sb-53@2025.1-r2", "eu-ai-act@2024.1-r3", "illustrative-capability@1.0"]
 
     def test_us_2024(self) -> None:
         """In mid-2024 a US release falls under EO 14110 only: nothing else in the library is in force yet."""

@@ -68,6 +68,8 @@ def render_decision(decision: Decision, console: Console) -> None:
         parts.append(Text(display("labels: " + ", ".join(decision.labels))))
     if not decision.in_force and decision.in_force_note:
         parts.append(Text(display("NOT IN FORCE: " + decision.in_force_note), style="bold magenta"))
+    elif decision.in_force_note:
+        parts.append(Text(display("NOTE: " + decision.in_force_note), style="magenta"))
 
     if decision.reasons:
         reasons = section_table("reasons", "rule", "tier", "conditions met", "source")

@@ -51,7 +51,7 @@ class TestCompare:
         assert len(document["models"]) == 27
         inflection = next(m for m in document["models"] if m["name"] == "Inflection-2")
         # "~10^25" read as [9.5e24, 1.5e25): its upper bound is above the line under both operators.
-        assert inflection["policies"]["eu-ai-act@2024.1-r2"]["tier"] == "staged"
+        assert inflection["policies"]["eu-ai-act@2024.1-r3"]["tier"] == "staged"
         assert inflection["policies"]["raw-line-inclusive@1.0"]["tier"] == "staged"
         assert document["unknown_compute"]["count"] == 1
 

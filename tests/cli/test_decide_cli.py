@@ -38,6 +38,14 @@ class TestDecide:
         assert "cbrn-elevated" in result.stdout
         assert result.stderr == ""
 
+    def test_currency_note(self) -> None:
+        """A decision under a version whose successor is reported but unread says so beside the tier."""
+        candidate = ROOT / "tests" / "cases" / "candidates" / "frontier-2e26.yaml"
+        result = run("decide", str(candidate), "--policy", "meta-frontier-ai", "--as-of", "2026-06-01")
+        assert result.returncode == 0, result.stderr
+        assert "NOTE: meta-frontier-ai@1.0-r3: currency unconfirmed after 2026-04-08" in result.stdout
+        assert "NOT IN FORCE" not in result.stdout
+
     def test_json(self) -> None:
         """--format json prints an array of decision documents."""
         result = run(

@@ -34,7 +34,7 @@ def test_passes_when_every_policy_allows() -> None:
     """An API release of the frontier example is allowed by every policy in force that applies."""
     result = invoke_cli("gate", EXAMPLES / "frontier-closed-model.yaml", "--policy", "all", "--as-of", AS_OF)
     assert result.returncode == 0, result.stdout
-    assert "ok      eu-ai-act@2024.1-r2: staged allows api" in result.stdout
+    assert "ok      eu-ai-act@2024.1-r3: staged allows api" in result.stdout
     assert "gate passed: Frontier Assistant asks for api" in result.stdout
     assert "BLOCKED" not in result.stdout
 
@@ -45,7 +45,7 @@ def test_blocks_open_weights(open_weights: Path) -> None:
     assert result.returncode == BLOCKED_EXIT_CODE
     blocked = [line for line in result.stdout.splitlines() if line.startswith("BLOCKED")]
     assert [line.split(":")[0] for line in blocked] == [
-        "BLOCKED eu-ai-act@2024.1-r2",
+        "BLOCKED eu-ai-act@2024.1-r3",
         "BLOCKED illustrative-capability@1.0",
     ]
     assert all("decided by" in line and "to unblock:" in line for line in blocked)
@@ -74,7 +74,7 @@ def test_json(open_weights: Path) -> None:
     assert verdict["passed"] is False
     assert verdict["form"] == "open_weights"
     (blocked,) = verdict["blocked"]
-    assert blocked["policy"] == "eu-ai-act@2024.1-r2"
+    assert blocked["policy"] == "eu-ai-act@2024.1-r3"
     assert blocked["allowed_forms"] == ["closed", "hosted", "api"]
     assert blocked["blocking_rules"][0] | {"clears_when": None} == {
         "rule": "systemic-risk",

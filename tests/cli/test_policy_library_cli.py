@@ -96,11 +96,11 @@ class TestDecideAll:
         refs = {f"{d['policy']['id']}@{d['policy']['version']}": d for d in json.loads(result.stdout)}
         assert set(refs) == {
             "ca-sb-53@2025.1-r2",
-            "eu-ai-act@2024.1-r2",
+            "eu-ai-act@2024.1-r3",
             "illustrative-capability@1.0",
             "openai-preparedness@2.0",
         }
-        assert "systemic_risk" in refs["eu-ai-act@2024.1-r2"]["labels"]
+        assert "systemic_risk" in refs["eu-ai-act@2024.1-r3"]["labels"]
         assert "frontier_model" not in refs["ca-sb-53@2025.1-r2"]["labels"]
         assert all(d["in_force"] for d in refs.values())
 

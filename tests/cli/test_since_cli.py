@@ -41,7 +41,7 @@ def test_since_decide_json(earlier: Path, tmp_path: Path) -> None:
     )
     assert now.returncode == 0, now.stderr
     lines = _lines(now.stdout)
-    assert "Frontier Assistant under eu-ai-act@2024.1-r2, since the decision of 2026-06-01:" in lines
+    assert "Frontier Assistant under eu-ai-act@2024.1-r3, since the decision of 2026-06-01:" in lines
     assert "tier: open -> staged" in lines
     assert "rules fired, new: systemic-risk" in lines
     assert "labels, new: systemic_risk" in lines

@@ -74,7 +74,7 @@ class TestFrames:
         assert isinstance(frame, pandas.DataFrame)
         assert list(frame.columns) == ["model", "row", "policy", "in_force", "tier", "decided_by", "labels", "basis"]
         assert frame["tier"].cat.ordered
-        assert frame.groupby("policy", observed=True)["tier"].max().to_dict()["eu-ai-act@2024.1-r2"] == "staged"
+        assert frame.groupby("policy", observed=True)["tier"].max().to_dict()["eu-ai-act@2024.1-r3"] == "staged"
 
     def test_polars(self) -> None:
         """to_polars gives the same rows, tier as an enum in tier order."""
@@ -118,8 +118,8 @@ def test_policymaker_walkthrough_runs_and_its_figures_hold(monkeypatch: pytest.M
     counts = namespace["frame"].pivot_table(
         index="policy", columns="tier", values="model", aggfunc="count", observed=False
     )
-    assert counts.loc["eu-ai-act@2024.1-r2"].tolist() == [19, 8, 0]
-    assert "eu-ai-act@2024.1-r2            19       8           0" in section
+    assert counts.loc["eu-ai-act@2024.1-r3"].tolist() == [19, 8, 0]
+    assert "eu-ai-act@2024.1-r3            19       8           0" in section
     sweep = namespace["sweep"]
     assert len(sweep.flipping_rows()) == 17
     assert sweep.tier_counts[[0, 4, -1], 1].tolist() == [19, 8, 2]

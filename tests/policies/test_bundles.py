@@ -16,15 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
 BUNDLES = sorted(POLICIES.glob("*/*/policy.yaml"))
 LIBRARY = {
-    "eu-ai-act": ["2024.1", "2024.1-r2"],
+    "eu-ai-act": ["2024.1", "2024.1-r2", "2024.1-r3"],
     "us-eo-14110": ["2023.1", "2023.1-r2"],
     "ca-sb-1047": ["2024.1"],
     "ca-sb-53": ["2025.1", "2025.1-r2"],
     "ny-raise": ["2025.1", "2025.1-r2"],
     "anthropic-rsp": ["1.0", "2.0", "2.2", "2.2-r2"],
     "openai-preparedness": ["1.0", "2.0"],
-    "gdm-fsf": ["2.0", "2.0-r2", "3.0", "3.0-r2"],
-    "meta-frontier-ai": ["1.0", "1.0-r2"],
+    "gdm-fsf": ["2.0", "2.0-r2", "3.0", "3.0-r2", "3.0-r3"],
+    "meta-frontier-ai": ["1.0", "1.0-r2", "1.0-r3"],
     "illustrative-capability": ["1.0", "2.0"],
 }
 """The policy library this issue ships: id -> versions."""
@@ -104,7 +104,7 @@ class TestVersionResolution:
             ("openai-preparedness", dt.date(2025, 4, 14), "1.0"),
             ("openai-preparedness", dt.date(2025, 4, 15), "2.0"),
             ("gdm-fsf", dt.date(2025, 9, 21), "2.0-r2"),
-            ("gdm-fsf", dt.date(2025, 9, 22), "3.0-r2"),
+            ("gdm-fsf", dt.date(2025, 9, 22), "3.0-r3"),
             ("anthropic-rsp", dt.date(2024, 10, 14), "1.0"),
             ("anthropic-rsp", dt.date(2024, 10, 15), "2.0"),
             ("anthropic-rsp", dt.date(2025, 5, 14), "2.2-r2"),

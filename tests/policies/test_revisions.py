@@ -81,8 +81,28 @@ class TestCannotRuleOut:
         assert "ruling out ASL-3 risks is not possible" in declared["cbrn-3"].quote
 
     @pytest.mark.parametrize(
-        "ref", ["gdm-fsf@2.0-r2", "gdm-fsf@3.0-r2", "meta-frontier-ai@1.0-r2", "anthropic-rsp@1.0", "anthropic-rsp@2.0"]
+        "ref",
+        [
+            "gdm-fsf@2.0-r2",
+            "gdm-fsf@3.0-r2",
+            "gdm-fsf@3.0-r3",
+            "meta-frontier-ai@1.0-r2",
+            "meta-frontier-ai@1.0-r3",
+            "anthropic-rsp@1.0",
+            "anthropic-rsp@2.0",
+        ],
     )
     def test_other_frameworks_do_not(self, ref: str) -> None:
         """No other framework's reachable text makes missing evidence a finding."""
         assert all(rule.cannot_rule_out is None for rule in load_policy(ref).rules)
+
+    @pytest.mark.parametrize(
+        ("revision", "previous"),
+        [("gdm-fsf@3.0-r3", "gdm-fsf@3.0-r2"), ("meta-frontier-ai@1.0-r3", "meta-frontier-ai@1.0-r2")],
+    )
+    def test_currency_revisions_keep_the_rules(self, revision: str, previous: str) -> None:
+        """The -r3 revisions add only the currency date: rules, parameters and evidence are revision 2's."""
+        new, old = load_policy(revision).document(), load_policy(previous).document()
+        assert new["effective"]["unconfirmed_after"] is not None
+        for key in ("rules", "parameters", "evidence", "obligations", "plan"):
+            assert new.get(key) == old.get(key), key

@@ -47,7 +47,7 @@ def _report_html() -> str:
         fixture_policy("raw-line-inclusive"),
     ]
     comparison = compare_population(population, policies, as_of=AS_OF)
-    sweeps = [SweepSpec("eu-ai-act@2024.1-r2", "systemic_risk_compute", 1e22, 1e28, 13)]
+    sweeps = [SweepSpec("eu-ai-act@2024.1-r3", "systemic_risk_compute", 1e22, 1e28, 13)]
     return build_report(comparison, sweeps=sweeps)
 
 
