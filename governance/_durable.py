@@ -75,7 +75,9 @@ class DurableRuleset:
     Each rule appears twice: ``p<i>`` reads every unknown value as the largest double (so it fires
     when the rule is fired or not ruled out), ``d<i>`` reads an unknown value as the lowest double in
     lower-bound tests (so it fires only when the rule holds on what is known). One assertion answers
-    both: Kleene's three values from two two-valued passes, since conditions never negate.
+    both: Kleene's three values from two two-valued passes, since conditions never negate. The lowest
+    values live in ``g`` slots that the fact carries only when some value a lower-bound test reads is
+    unknown; otherwise ``d<i>`` would repeat ``p<i>`` exactly, and the ``p`` rules alone answer.
     """
 
     def __init__(self, compiled: CompiledPolicy) -> None:
@@ -116,15 +118,18 @@ class DurableRuleset:
 
     def evaluate(self, values: Mapping[str, float]) -> Evaluation:
         """Assert the feature values as one fact; return the fired and the not-ruled-out rules."""
-        possible, definite = self._fire(self._fact(values))
-        return Evaluation(tuple(sorted(definite)), tuple(sorted(possible - definite)))
-
-    def _fact(self, values: Mapping[str, float]) -> str:
         body = [f'"f{i}":{encode_number(values[name])}' for i, name in enumerate(self.features)]
+        if not any(values[name] == math.inf for _, name in self._lower):
+            # Every value a lower-bound test reads is known, so each ``d<i>`` would test exactly what
+            # ``p<i>`` tests: the fact carries no ``g`` slots, the ``d`` rules that read one cannot match,
+            # and what fires is fired (nothing is only not ruled out). One pass instead of two.
+            possible, _ = self._fire(",".join(body))
+            return Evaluation(tuple(sorted(possible)), ())
         for slot, name in self._lower:
             value = values[name]
             body.append(f'"g{slot}":{_UNKNOWN_LOW if value == math.inf else encode_number(value)}')
-        return ",".join(body)
+        possible, definite = self._fire(",".join(body))
+        return Evaluation(tuple(sorted(definite)), tuple(sorted(possible - definite)))
 
     def _fire(self, body: str) -> tuple[set[int], set[int]]:
         rid = next(_request_ids)
