@@ -42,6 +42,7 @@ _UNKNOWN = "1.7976931348623157e+308"
 _UNKNOWN_LOW = "-1.7976931348623157e+308"
 _OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt"}
 _NOT_HANDLED = 1
+_ONE_ACTION = '":{"m":{"rid":'
 _registry_lock = threading.Lock()
 _registry: dict[str, DurableRuleset] = {}
 _request_ids = itertools.count(1)
@@ -67,6 +68,21 @@ def _expression(item: Test | Node, slots: Mapping[str, int], definite: bool) -> 
     joiner = "$and" if item.kind == "all" else "$or"
     parts = ",".join(_expression(sub, slots, definite) for sub in item.items)
     return f'{{"{joiner}":[{parts}]}}'
+
+
+def _actions(message: str) -> list[tuple[str, object]]:
+    """The actions of one message, each as ``(rule name, request id of its fact)``.
+
+    A message with one action reads ``{"<rule>":{"m":{"rid":<id>,...}}}`` (the fact's keys are the
+    ones :meth:`DurableRuleset._fact` writes, ``rid`` first); that shape is read by slicing, anything
+    else through the JSON parser.
+    """
+    head, marker, rest = message.partition(_ONE_ACTION)
+    if marker and head.startswith('{"') and '"' not in head[2:] and message.count('"m":') == 1:
+        end = min((i for i in (rest.find(","), rest.find("}")) if i >= 0), default=-1)
+        if end > 0 and rest[:end].isdigit():
+            return [(head[2:], int(rest[:end]))]
+    return [(action, frame.get("m", {}).get("rid")) for action, frame in json.loads(message).items()]
 
 
 class DurableRuleset:
@@ -144,9 +160,7 @@ class DurableRuleset:
                 try:
                     result = _engine.start_action_for_state(self._handle, state)
                     while result:
-                        message = json.loads(result[1])
-                        for action, frame in message.items():
-                            owner = frame.get("m", {}).get("rid")
+                        for action, owner in _actions(result[1]):
                             if owner != rid:
                                 raise EngineError(
                                     f"durable_rules returned an action for request {owner} while deciding request {rid}"
