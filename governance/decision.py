@@ -50,7 +50,7 @@ Unbounded = Literal["unbounded"]
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PolicyRef(_Doc):
