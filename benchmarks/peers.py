@@ -21,6 +21,7 @@ the proof):
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import struct
@@ -303,6 +304,20 @@ class CedarPeer:
     def decide(self, candidate: Candidate) -> Outcome:
         """One ``is_authorized`` call."""
         return self._read(cedarpy.is_authorized(self.request(candidate), self.policies, self.entities))
+
+    def decide_json(self, candidate: Candidate) -> bytes:
+        """One ``is_authorized`` call, read, and its response written with ``json.dumps``.
+
+        The counterpart of our decision with its bytes: Cedar's decision and diagnostics (the
+        determining policies and the errors) as JSON.
+        """
+        result = cedarpy.is_authorized(self.request(candidate), self.policies, self.entities)
+        self._read(result)
+        response = {
+            "decision": result.decision.value,
+            "diagnostics": {"reason": list(result.diagnostics.reasons), "errors": list(result.diagnostics.errors)},
+        }
+        return json.dumps(response).encode()
 
     def decide_batch(self, candidates: Sequence[Candidate]) -> list[Outcome]:
         """One ``is_authorized_batch`` call for all of ``candidates``."""

@@ -61,7 +61,7 @@ __all__ = ["Figure", "Sizes", "main", "measure"]
 BENCH_POLICY = HERE / "policies" / "bench-3rule" / "1.0" / "policy.yaml"
 AS_OF = dt.date(2026, 1, 1)
 """The decision date of every benchmark decision (both policies are in force on it)."""
-EXTRAS = ("ledger", "compare")
+EXTRAS = ("ledger", "compare", "startup")
 """Other benchmark modules (``benchmarks/<name>.py`` exposing ``run(quick: bool) -> list[dict]``)."""
 US = "us/decision"
 RATE = "decisions/s"
@@ -160,9 +160,23 @@ def _fresh(documents: Sequence[dict[str, Any]]) -> list[Candidate]:
     return [Candidate.model_validate(d) for d in documents]
 
 
-def _full(policy: Policy, evaluator: Literal["durable_rules", "python"]) -> Callable[[Candidate], bytes]:
-    def run(candidate: Candidate) -> bytes:
-        return decide(candidate, policy, as_of=AS_OF, evaluator=evaluator).canonical_json()
+def _full(policy: Policy, evaluator: Literal["durable_rules", "python"]) -> Callable[[Candidate], str]:
+    """Our decision with its canonical bytes and both digests (the candidate's is inside the bytes)."""
+
+    def run(candidate: Candidate) -> str:
+        decision = decide(candidate, policy, as_of=AS_OF, evaluator=evaluator)
+        decision.canonical_json()
+        return decision.digest
+
+    return run
+
+
+def _readable(policy: Policy) -> Callable[[Candidate], object]:
+    """Our decision, read as Cedar's answer is read: the tier, the fired and not-ruled-out rules, the reasons."""
+
+    def run(candidate: Candidate) -> object:
+        decision = decide(candidate, policy, as_of=AS_OF)
+        return decision.tier, decision.reasons, decision.not_ruled_out
 
     return run
 
@@ -287,6 +301,7 @@ def measure(sizes: Sizes, *, seed: int = 20240801) -> tuple[list[Figure], int]:
     values = [extract_features(c, bench, AS_OF).values for c in bench_candidates]
     paths: list[tuple[str, Callable[[Any], object], Callable[[], Sequence[Any]], bool]] = [
         ("decide.bench3.durable_rules", _full(bench, "durable_rules"), lambda: _fresh(bench_docs), False),
+        ("decide.bench3.readable", _readable(bench), lambda: _fresh(bench_docs), False),
         ("decide.bench3.python", _full(bench, "python"), lambda: _fresh(bench_docs), False),
         ("decide.illustrative.durable_rules", _full(illustrative, "durable_rules"), lambda: _fresh(illus_docs), False),
         ("decide.illustrative.python", _full(illustrative, "python"), lambda: _fresh(illus_docs), False),
@@ -300,6 +315,7 @@ def measure(sizes: Sizes, *, seed: int = 20240801) -> tuple[list[Figure], int]:
         ("durable_rules.post", durable_post.decide, lambda: bench_candidates, False),
         ("plain_python", plain, lambda: bench_candidates, False),
         ("cedar.is_authorized", cedar.decide, lambda: bench_candidates, False),
+        ("cedar.is_authorized_json", cedar.decide_json, lambda: bench_candidates, False),
         ("cedar.is_authorized_batch", cedar.decide_batch, lambda: bench_candidates, True),
         ("rego.query_bundle", rego.decide, lambda: bench_candidates, False),
     ]
@@ -379,7 +395,12 @@ def _figures(
         timed(
             "decide.bench3.durable_rules",
             "durable_rules.assert_retract",
-            "full decision, validated Candidate to canonical JSON",
+            "full decision, validated Candidate to canonical JSON and both digests",
+        ),
+        timed(
+            "decide.bench3.readable",
+            "cedar.is_authorized",
+            "decide, then read tier, reasons and not-ruled-out rules (no bytes asked for)",
         ),
         timed(
             "decide.bench3.python",
@@ -402,6 +423,7 @@ def _figures(
         timed("durable_rules.post", "durable_rules.assert_retract", "stock Host, one rule per event; tier only"),
         timed("plain_python", "decide.bench3.durable_rules", "hand-written function"),
         timed("cedar.is_authorized", "decide.bench3.durable_rules", "pre-parsed PolicySet, dict EUIDs, Long inputs"),
+        timed("cedar.is_authorized_json", "cedar.is_authorized", "is_authorized, read, response written by json.dumps"),
         timed("cedar.is_authorized_batch", "decide.bench3.durable_rules", f"batches of {CHUNK:,}"),
         timed("rego.query_bundle", "decide.bench3.durable_rules", "built bundle, integer Input"),
         rate("vectorised.bench3", "numpy_hand.bench3"),
@@ -412,7 +434,35 @@ def _figures(
     cedar_ratio = ours / t.median("cedar.is_authorized")
     rego_ratio = ours / t.median("rego.query_bundle")
     vector_rate = sizes.population / t.median("vectorised.bench3")
+    readable = t.median("decide.bench3.readable")
+    readable_cedar = readable / t.median("cedar.is_authorized")
+    readable_durable = readable / t.median("durable_rules.assert_retract")
+    bytes_cedar = ours / t.median("cedar.is_authorized_json")
     figures += [
+        Figure(
+            "aim.readable_vs_cedar",
+            round(readable_cedar, 3),
+            "x",
+            target="< 1",
+            met=readable_cedar < 1,
+            note="decide to a readable Decision / Cedar is_authorized",
+        ),
+        Figure(
+            "aim.readable_vs_durable_rules",
+            round(readable_durable, 3),
+            "x",
+            target=f"<= {DURABLE_TARGET}",
+            met=readable_durable <= DURABLE_TARGET,
+            note="decide to a readable Decision / bare durable_rules assert+retract",
+        ),
+        Figure(
+            "aim.bytes_vs_cedar_json",
+            round(bytes_cedar, 3),
+            "x",
+            target="<= 1",
+            met=bytes_cedar <= 1,
+            note="decision with canonical bytes and both digests / Cedar is_authorized + json.dumps",
+        ),
         Figure(
             "aim.decide_vs_durable_rules",
             round(durable_ratio, 3),
@@ -548,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--repeats", type=int, help="timed passes over every candidate (timings are medians of per-chunk samples)"
     )
     parser.add_argument("--seed", type=int, default=20240801, help="random seed of the candidates")
-    parser.add_argument("--no-extras", action="store_true", help="skip benchmarks/ledger.py and compare.py")
+    parser.add_argument("--no-extras", action="store_true", help="skip benchmarks/ledger.py, compare.py and startup.py")
     args = parser.parse_args(argv)
     default = Sizes.default(args.quick)
     sizes = Sizes(

@@ -42,6 +42,7 @@ _UNKNOWN = "1.7976931348623157e+308"
 _UNKNOWN_LOW = "-1.7976931348623157e+308"
 _OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt"}
 _NOT_HANDLED = 1
+_ONE_ACTION = '":{"m":{"rid":'
 _registry_lock = threading.Lock()
 _registry: dict[str, DurableRuleset] = {}
 _request_ids = itertools.count(1)
@@ -69,13 +70,30 @@ def _expression(item: Test | Node, slots: Mapping[str, int], definite: bool) -> 
     return f'{{"{joiner}":[{parts}]}}'
 
 
+def _actions(message: str) -> list[tuple[str, object]]:
+    """The actions of one message, each as ``(rule name, request id of its fact)``.
+
+    A message with one action reads ``{"<rule>":{"m":{"rid":<id>,...}}}`` (the fact's keys are the
+    ones :meth:`DurableRuleset._fact` writes, ``rid`` first); that shape is read by slicing, anything
+    else through the JSON parser.
+    """
+    head, marker, rest = message.partition(_ONE_ACTION)
+    if marker and head.startswith('{"') and '"' not in head[2:] and message.count('"m":') == 1:
+        end = min((i for i in (rest.find(","), rest.find("}")) if i >= 0), default=-1)
+        if end > 0 and rest[:end].isdigit():
+            return [(head[2:], int(rest[:end]))]
+    return [(action, frame.get("m", {}).get("rid")) for action, frame in json.loads(message).items()]
+
+
 class DurableRuleset:
     """One compiled policy as a durable_rules ruleset. Get instances with :meth:`for_policy`.
 
     Each rule appears twice: ``p<i>`` reads every unknown value as the largest double (so it fires
     when the rule is fired or not ruled out), ``d<i>`` reads an unknown value as the lowest double in
     lower-bound tests (so it fires only when the rule holds on what is known). One assertion answers
-    both: Kleene's three values from two two-valued passes, since conditions never negate.
+    both: Kleene's three values from two two-valued passes, since conditions never negate. The lowest
+    values live in ``g`` slots that the fact carries only when some value a lower-bound test reads is
+    unknown; otherwise ``d<i>`` would repeat ``p<i>`` exactly, and the ``p`` rules alone answer.
     """
 
     def __init__(self, compiled: CompiledPolicy) -> None:
@@ -116,15 +134,18 @@ class DurableRuleset:
 
     def evaluate(self, values: Mapping[str, float]) -> Evaluation:
         """Assert the feature values as one fact; return the fired and the not-ruled-out rules."""
-        possible, definite = self._fire(self._fact(values))
-        return Evaluation(tuple(sorted(definite)), tuple(sorted(possible - definite)))
-
-    def _fact(self, values: Mapping[str, float]) -> str:
         body = [f'"f{i}":{encode_number(values[name])}' for i, name in enumerate(self.features)]
+        if not any(values[name] == math.inf for _, name in self._lower):
+            # Every value a lower-bound test reads is known, so each ``d<i>`` would test exactly what
+            # ``p<i>`` tests: the fact carries no ``g`` slots, the ``d`` rules that read one cannot match,
+            # and what fires is fired (nothing is only not ruled out). One pass instead of two.
+            possible, _ = self._fire(",".join(body))
+            return Evaluation(tuple(sorted(possible)), ())
         for slot, name in self._lower:
             value = values[name]
             body.append(f'"g{slot}":{_UNKNOWN_LOW if value == math.inf else encode_number(value)}')
-        return ",".join(body)
+        possible, definite = self._fire(",".join(body))
+        return Evaluation(tuple(sorted(definite)), tuple(sorted(possible - definite)))
 
     def _fire(self, body: str) -> tuple[set[int], set[int]]:
         rid = next(_request_ids)
@@ -139,9 +160,7 @@ class DurableRuleset:
                 try:
                     result = _engine.start_action_for_state(self._handle, state)
                     while result:
-                        message = json.loads(result[1])
-                        for action, frame in message.items():
-                            owner = frame.get("m", {}).get("rid")
+                        for action, owner in _actions(result[1]):
                             if owner != rid:
                                 raise EngineError(
                                     f"durable_rules returned an action for request {owner} while deciding request {rid}"

@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 __all__ = ["CANONICAL_FORM", "canonical_bytes", "canonical_digest", "es6_number", "sha256_hex"]
 
 CANONICAL_FORM = "jcs-rfc8785"
@@ -39,6 +41,79 @@ _LONG_INTEGERS = tuple(re.compile(pattern) for pattern in (r":-?[0-9]{16}", r",-
 # Key order by code point equals order by UTF-16 code unit unless a key holds an astral character.
 _ASTRAL = "\U00010000"
 _EXACT = 2.0**53
+
+
+# orjson writes a float as Python's shortest round-trip digits, with an exponent written ``e+25`` /
+# ``e-7`` from 1e16 up and below 1e-5. ECMAScript differs on integral floats (``100.0``), on the
+# exponents 16 to 20 (integers there), on the exponents -1 to -6 (decimals there) and on integers past
+# 2^53 (doubles there); every such token matches one of these patterns (tested against an independent
+# RFC 8785 implementation). A match inside a string is a false alarm that only costs the rewrite.
+_ORJSON_PATTERNS = (
+    r"\.0[,\]}]",
+    r"e-[0-6][,\]}]",
+    r"e\+(?:1[6-9]|20)[,\]}]",
+    *(_LONG_INTEGER_PATTERNS := (r":-?[0-9]{16}", r",-?[0-9]{16}", r"\[-?[0-9]{16}")),
+)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_SIXTEEN_DIGITS = b"0" * 16
+_ORJSON_SHORT = tuple(re.compile(pattern) for pattern in (rb"\.0[,\]}]", rb"e-[0-9]", rb"e\+(?:1|20)"))
+_SEPARATORS = frozenset(b":,[")
+_MINUS, _ZERO = ord("-"), ord("0")
+_ORJSON_TOKENS = tuple((re.compile(pattern), pattern in _LONG_INTEGER_PATTERNS) for pattern in _ORJSON_PATTERNS)
+"""The same patterns over text, each with whether its match starts at the separator before the token."""
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+"""Sorted keys; anything but plain JSON types (subclasses, dates, dataclasses) goes to the C encoder path."""
+
+
+def _orjson_suspect(out: bytes) -> bool:
+    """True when orjson's ``out`` may hold a number token that ECMAScript writes differently.
+
+    A superset of :data:`_ORJSON_PATTERNS` found with substring searches, far cheaper than the
+    patterns: an integral float, any negative exponent, an exponent from 10 to 20, an integer part of
+    16 digits or more.
+    """
+    if any(pattern.search(out) for pattern in _ORJSON_SHORT):
+        return True
+    digits = out.translate(_DIGITS_AS_ZERO)
+    at = digits.find(_SIXTEEN_DIGITS)
+    while at >= 0:
+        # A whole number token starts after a separator (or a minus sign after one); 16 digits after a
+        # decimal point are only a long fraction.
+        sign = 1 if at and out[at - 1] == _MINUS else 0
+        if at - sign == 0 or out[at - sign - 1] in _SEPARATORS:
+            return True
+        end = at + 16
+        while end < len(digits) and digits[end] == _ZERO:
+            end += 1
+        at = digits.find(_SIXTEEN_DIGITS, end)
+    return False
+
+
+def _orjson_canonical(document: Any) -> bytes | None:
+    """The canonical bytes by orjson, or None when this path cannot vouch for them.
+
+    orjson sorts keys by their UTF-8 bytes, which is the UTF-16 order unless a key holds an astral
+    character (a 4-byte sequence, lead byte 0xF0 or above); it escapes strings as ECMAScript does
+    (``\\u001f``, ``\\b``, raw UTF-8 otherwise); it writes NaN and the infinities as ``null``, so
+    output holding ``null`` is left to the other paths, which refuse non-finite numbers.
+    """
+    if not isinstance(document, dict | list):  # a bare scalar has no separators for the patterns to see
+        return None
+    try:
+        out = orjson.dumps(document, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: a type it does not write, a huge integer, a lone surrogate
+        return None
+    if b"null" in out or (not out.isascii() and max(out) >= 0xF0):
+        return None
+    if _orjson_suspect(out):
+        text = _rewrite_numbers(out.decode("utf-8"), _ORJSON_TOKENS)
+        return None if text is None else text.encode("utf-8")
+    return out
 
 
 def _suspect(text: str) -> bool:
@@ -128,11 +203,15 @@ def _write(value: Any, out: list[str]) -> None:
 def canonical_bytes(document: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 encoding of a JSON-compatible value.
 
-    Objects and arrays take a fast path through the C JSON encoder. Its output is already canonical
+    Objects and arrays take a fast path through orjson (see :func:`_orjson_canonical`), then one
+    through the standard library's C JSON encoder. Its output is already canonical
     when it holds no astral character (so code-point and UTF-16 key orders agree) and no number token
     that Python and ECMAScript write differently; when it holds a few such tokens outside strings,
     they are rewritten in place. Anything else goes to the exact encoder.
     """
+    fast = _orjson_canonical(document)
+    if fast is not None:
+        return fast
     if isinstance(document, dict | list):  # a bare scalar has no separators for the checks to see
         try:
             text: str | None = _fast_encode(document)
@@ -140,7 +219,7 @@ def canonical_bytes(document: Any) -> bytes:
             text = None
         if text is not None and (text.isascii() or max(text) < _ASTRAL):
             if _suspect(text):
-                text = _rewrite_numbers(text)
+                text = _rewrite_numbers(text, _PYTHON_TOKENS)
             if text is not None:
                 return text.encode("utf-8")
     return canonical_bytes_exact(document)
@@ -149,7 +228,10 @@ def canonical_bytes(document: Any) -> bytes:
 _TOKEN_END = re.compile(r"[,\]}]")
 
 
-def _rewrite_numbers(text: str) -> str | None:
+_PYTHON_TOKENS = (*((pattern, False) for pattern in _SUSPECTS), *((pattern, True) for pattern in _LONG_INTEGERS))
+
+
+def _rewrite_numbers(text: str, patterns: Sequence[tuple[re.Pattern[str], bool]]) -> str | None:
     """Rewrite the number tokens the checks flag into ECMAScript form; None when that is not safe.
 
     A flagged position is inside a string when an odd number of quotes precede it, which holds as
@@ -158,10 +240,10 @@ def _rewrite_numbers(text: str) -> str | None:
     if '\\"' in text:
         return None
     tokens: dict[int, int] = {}
-    for pattern in (*_SUSPECTS, *_LONG_INTEGERS):
+    for pattern, at_separator in patterns:
         for match in pattern.finditer(text):
             start = match.start()
-            if pattern in _LONG_INTEGERS:
+            if at_separator:
                 start += 1  # these matches begin at the separator before the token
             if text.count('"', 0, start) % 2:
                 continue  # inside a string

@@ -251,9 +251,10 @@ class CompiledPolicy:
         The tier is the most restrictive tier among fired and not-ruled-out rules, raised to the
         evidence floor when a required domain has no evidence.
         """
+        ranks = self.ranks
         floor = any(values[gap] >= 1.0 for gap in self.required_gaps)
-        on_evidence = max((self.ranks[i] for i in evaluation.fired), default=0)
-        rank = max((self.ranks[i] for i in evaluation.not_ruled_out), default=on_evidence)
+        on_evidence = max([ranks[i] for i in evaluation.fired], default=0)
+        rank = max([ranks[i] for i in evaluation.not_ruled_out], default=on_evidence)
         rank = max(rank, on_evidence, self.floor_rank if floor else 0)
         findings = evaluation.fired
         crossed = tuple(i for i in evaluation.not_ruled_out if i in self.crossed_when_not_ruled_out)

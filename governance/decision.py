@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter
 
 from governance.canonical import canonical_bytes, sha256_hex
 from governance.evidence.suites import Suite
@@ -50,7 +50,7 @@ Unbounded = Literal["unbounded"]
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PolicyRef(_Doc):
@@ -246,6 +246,8 @@ class Decision(_Doc):
 
     _document: dict[str, Any] | None = PrivateAttr(default=None)
     _suites: tuple[Suite, ...] = PrivateAttr(default=())
+    _lazy: bool = PrivateAttr(default=False)
+    _digest_of: _HasDigest | None = PrivateAttr(default=None)
 
     @classmethod
     def from_document(cls, document: dict[str, Any], *, suites: tuple[Suite, ...] = ()) -> Decision:
@@ -259,6 +261,99 @@ class Decision(_Doc):
         decision._suites = suites
         return decision
 
+    @classmethod
+    def _from_engine(
+        cls, document: dict[str, Any], *, suites: tuple[Suite, ...], candidate: _HasDigest | None = None
+    ) -> Decision:
+        """A Decision over a document the engine has just built, without validating it again.
+
+        The engine's own document is well-formed by construction (its parts are the typed dicts of
+        :mod:`governance._parts`, and the suite tests check every document ``decide`` writes against
+        this model), so it is not validated: each field becomes its typed value (validated alone) the
+        first time it is read, and the whole document is validated once before anything reads every
+        field at once (dumps, comparison, repr, copies, pickling). When ``candidate`` is given, the
+        document's ``candidate_digest`` is filled in from it on first use: the candidate's canonical
+        JSON and SHA-256 are computed only when the document, its bytes or that field are read.
+        Untrusted documents go through :meth:`from_document`.
+        """
+        decision = cls.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(decision, "__dict__", {})
+        setattr_(decision, "__pydantic_fields_set__", set(document))
+        setattr_(decision, "__pydantic_extra__", None)
+        setattr_(
+            decision,
+            "__pydantic_private__",
+            {"_document": document, "_suites": suites, "_lazy": True, "_digest_of": candidate},
+        )
+        return decision
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            private = self.__pydantic_private__
+            if name not in _DEFAULTS or not private["_lazy"]:
+                return super().__getattr__(name)
+            document = self.document() if name == "candidate_digest" else private["_document"]
+            value = self.__dict__[name] = _field_value(name, document)
+            return value
+
+    def _complete(self) -> None:
+        """Give every field its typed value (validating the whole document once), for whole-model operations."""
+        private = self.__pydantic_private__
+        if private is None or not private["_lazy"]:
+            return
+        fields = self.__dict__
+        if len(fields) < len(_DEFAULTS):
+            full = type(self).__pydantic_validator__.validate_python(self.document())
+            for name, value in full.__dict__.items():
+                fields.setdefault(name, value)
+        ordered = {name: fields[name] for name in _DEFAULTS}
+        fields.clear()  # in field order, as validation gives them (dumps follow this order)
+        fields.update(ordered)
+        private["_lazy"] = False
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        self._complete()
+        return super().model_dump(**kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        self._complete()
+        return super().model_dump_json(**kwargs)
+
+    def model_copy(self, **kwargs: Any) -> Decision:
+        self._complete()
+        return super().model_copy(**kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        self._complete()
+        if isinstance(other, Decision):
+            other._complete()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # lists inside: never hashable
+
+    def __iter__(self) -> Any:
+        self._complete()
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        self._complete()
+        return super().__repr_args__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._complete()
+        self.document()  # fills in a pending candidate digest, so no candidate is pickled
+        return super().__getstate__()
+
+    def __copy__(self) -> Decision:
+        self._complete()
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Decision:
+        self._complete()
+        return super().__deepcopy__(memo)
+
     @property
     def suites_used(self) -> tuple[Suite, ...]:
         """The suite definitions this decision used, when it was made in this process (else empty)."""
@@ -271,9 +366,14 @@ class Decision(_Doc):
 
     def document(self) -> dict[str, Any]:
         """The decision as a JSON-compatible dict (None-valued optional fields omitted); shared, read-only."""
-        if self._document is None:
-            self._document = self.model_dump(mode="json", exclude_none=True)
-        return self._document
+        document = self._document
+        if document is None:
+            document = self._document = self.model_dump(mode="json", exclude_none=True)
+        candidate = self._digest_of
+        if candidate is not None:
+            document["candidate_digest"] = candidate.digest
+            self._digest_of = None
+        return document
 
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical JSON of :meth:`document`: the bytes that are hashed and logged."""
@@ -293,3 +393,24 @@ class Decision(_Doc):
         from governance._html import decision_html
 
         return decision_html(self)
+
+
+class _HasDigest(Protocol):
+    @property
+    def digest(self) -> str: ...
+
+
+_DEFAULTS: dict[str, Any] = {name: info.default for name, info in Decision.model_fields.items()}
+"""Each field of :class:`Decision` with its default (None where it is required and always present)."""
+_adapters: dict[str, TypeAdapter[Any]] = {}
+
+
+def _field_value(name: str, document: dict[str, Any]) -> Any:
+    """The typed value of one field of a decision document, validated alone (its validator built once)."""
+    if name not in document:
+        return _DEFAULTS[name]
+    adapter = _adapters.get(name)
+    if adapter is None:
+        annotation: Any = Decision.model_fields[name].annotation
+        adapter = _adapters[name] = TypeAdapter(annotation)
+    return adapter.validate_python(document[name])

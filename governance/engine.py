@@ -25,7 +25,7 @@ from governance.decision import DECISION_SCHEMA_VERSION, SUPPORTED_DECISION_SCHE
 from governance.evidence.suites import Suite, SuiteCatalogue, shipped_suites
 from governance.exceptions import EngineError, InputError
 from governance.features import ComputeAdjustmentNote, extract_features
-from governance.logs import get_logger
+from governance.logs import get_logger, logging_enabled
 from governance.policy import Policy, PolicyKind
 from governance.tiers import Tier
 
@@ -103,7 +103,7 @@ def _decide_one(
 
     document: dict[str, Any] = {
         "schema_version": schema,
-        "candidate_digest": candidate.digest,
+        "candidate_digest": "",  # filled in from the candidate when the document is first read
         "model": model,
         "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
         "engine": {"name": ENGINE_NAME, "version": ENGINE_VERSION},
@@ -135,19 +135,20 @@ def _decide_one(
         document["suites"] = [
             {"id": suite.id, "version": suite.version, "digest": suite.digest} for suite in features.suites
         ]
-    decision = Decision.from_document(document, suites=features.suites)
-    get_logger("governance.decision").info(
-        "decision",
-        candidate=candidate.model.name,
-        candidate_digest=candidate.digest,
-        policy=policy.ref,
-        policy_digest=policy.digest,
-        as_of=document["as_of"],
-        tier=tier.value,
-        rules=[rules[i].id for i in evaluation.fired],
-        not_ruled_out=[rules[i].id for i in result.not_ruled_out],
-        evaluator=evaluator,
-    )
+    decision = Decision._from_engine(document, suites=features.suites, candidate=candidate)
+    if logging_enabled():
+        get_logger("governance.decision").info(
+            "decision",
+            candidate=candidate.model.name,
+            candidate_digest=candidate.digest,
+            policy=policy.ref,
+            policy_digest=policy.digest,
+            as_of=document["as_of"],
+            tier=tier.value,
+            rules=[rules[i].id for i in evaluation.fired],
+            not_ruled_out=[rules[i].id for i in result.not_ruled_out],
+            evaluator=evaluator,
+        )
     return decision
 
 

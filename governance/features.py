@@ -391,7 +391,12 @@ class _Scalar:
         return scores, records
 
     def capability(self, domain: str) -> float:
-        score, why = self.evidence[0][domain]
+        # Without evaluation results the capability read is the declared one (``assess_evidence`` would
+        # find nothing): only the domain asked for is looked at, and the release plan is not derived.
+        if self.candidate.evaluations:
+            score, why = self.evidence[0][domain]
+        else:
+            score, why = self.candidate.capability(domain), None
         name = f"capability.{domain}"
         if score is None:
             self.missing[name] = why or f"no capability evidence for {domain}"

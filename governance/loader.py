@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -197,6 +198,38 @@ def _catalogue(roots: tuple[Path, ...]) -> tuple[PolicyEntry, ...]:
     return _checked(entries)
 
 
+_BUNDLE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,79}$")
+
+
+@cache
+def _bundles_of(roots: tuple[Path, ...], policy_id: str) -> tuple[PolicyEntry, ...]:
+    """The bundles of one policy id: only ``<root>/<id>/*/policy.yaml`` is read, not every bundle.
+
+    A bundle's folders must name its id and version (:func:`parse_policy` refuses one that does not),
+    so no other folder can hold a version of ``policy_id``.
+    """
+    entries: list[PolicyEntry] = []
+    for root in roots:
+        folder = root / policy_id
+        if not folder.is_dir():
+            continue
+        released = released_digests(root)
+        for path in sorted(folder.glob(f"*/{POLICY_FILE}")):
+            policy = parse_policy(path, released=released)
+            entries.append(PolicyEntry(policy.id, policy.version, str(path), policy))
+    return _checked(entries)
+
+
+def _versions(policy_id: str) -> list[PolicyEntry]:
+    """The versions of ``policy_id`` among the bundles (and plugins, when switched on)."""
+    if _plugins_on or not _BUNDLE_ID.match(policy_id) or policy_id.strip(".") == "":
+        return [e for e in discover_policies() if e.id == policy_id]
+    roots = tuple(_roots())
+    catalogue = _catalogue if _catalogue.cache_info().currsize else None  # every bundle read already
+    entries = catalogue(roots) if catalogue is not None else _bundles_of(roots, policy_id)
+    return [e for e in entries if e.id == policy_id]
+
+
 def discover_policies(*, plugins: bool | None = None) -> tuple[PolicyEntry, ...]:
     """Every policy version available: shipped, on ``GOVERNANCE_POLICY_PATH``, and (when switched on) from plugins.
 
@@ -233,9 +266,8 @@ def load_policy(ref: str | Path, *, as_of: dt.date | None = None) -> Policy:
         return parse_policy(path, released=released)
     if text.endswith((".yaml", ".yml", ".json")) or os.sep in text:
         raise PolicyNotFoundError(f"{text}: no such policy file")
-    entries = discover_policies()
     policy_id, _, version = text.partition("@")
-    versions = [e for e in entries if e.id == policy_id]
+    versions = _versions(policy_id)
     if not versions:  # no bundle provides it: a plugin may (plugins run only now)
         entries = discover_policies(plugins=True)
         versions = [e for e in entries if e.id == policy_id]

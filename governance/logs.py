@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Any, Literal, TextIO
 
-__all__ = ["configure_logging", "get_logger"]
+__all__ = ["configure_logging", "get_logger", "logging_enabled"]
 
 
 class _StreamLogger:
@@ -71,6 +71,11 @@ def configure_logging(
     ]
     _state["wrapper"] = structlog.make_filtering_bound_logger(level)
     _state["sink"] = _StreamLogger(stream if stream is not None else sys.stderr)
+
+
+def logging_enabled() -> bool:
+    """True while events are switched on: callers skip building an event's fields otherwise."""
+    return bool(_state)
 
 
 def get_logger(name: str) -> Any:

@@ -53,7 +53,7 @@ MAX_HALVING_MONTHS = 1200.0
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class PolicyKind(StrEnum):
@@ -90,7 +90,7 @@ class Source(_Spec):
 class EffectivePeriod(_Spec):
     """When a policy version is in force: ``from`` inclusive, ``to`` exclusive (None: open-ended)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     start: dt.date = Field(alias="from")
     end: dt.date | None = Field(default=None, alias="to")

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import struct
 
 import pytest
-from hypothesis import given
+import rfc8785
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from governance.canonical import canonical_bytes, canonical_bytes_exact, canonical_digest, es6_number
+from governance.canonical import (
+    _orjson_canonical,
+    canonical_bytes,
+    canonical_bytes_exact,
+    canonical_digest,
+    es6_number,
+)
 from tests.strategies import json_values
 
 
@@ -99,6 +107,37 @@ class TestDocuments:
     def test_fast_path_equals_exact_encoder(self, value: object) -> None:
         """The C-encoder fast path never differs from the exact encoder."""
         assert canonical_bytes(value) == canonical_bytes_exact(value)
+
+    @given(json_values)
+    def test_orjson_path_equals_exact_encoder(self, value: object) -> None:
+        """The orjson path, wherever it vouches for its bytes, gives the exact encoder's bytes."""
+        fast = _orjson_canonical(value)
+        assert fast is None or fast == canonical_bytes_exact(value)
+
+    @given(json_values)
+    def test_independent_implementation_agrees(self, value: object) -> None:
+        """An independent RFC 8785 implementation (the ``rfc8785`` package) writes the same bytes."""
+        try:
+            expected = rfc8785.dumps(value)
+        except rfc8785.IntegerDomainError:
+            assume(False)  # it refuses integers beyond +-2^53 that this encoder writes as doubles
+        assert canonical_bytes(value) == expected
+
+    @pytest.mark.parametrize(
+        "value",
+        [[1e-6], [5e-6], [1.5e-6], [1e-7], [1e15], [1e16], [1e20], [1e21], [-0.0], [2**53], {"a": 123456789012345678}],
+    )
+    def test_orjson_number_forms(self, value: object) -> None:
+        """Each number form where orjson and ECMAScript differ is rewritten (checked on the orjson path)."""
+        fast = _orjson_canonical(value)
+        assert fast is not None and fast == canonical_bytes_exact(value)
+
+    def test_orjson_path_declines(self) -> None:
+        """NaN (orjson writes null), astral keys, big integers and non-JSON types are left to the other paths."""
+        for value in ({"x": math.nan}, {"\U0001f600": 1, "\uffff": 2}, [2**70], [dt.date(2026, 1, 1)]):
+            assert _orjson_canonical(value) is None
+        with pytest.raises(ValueError):
+            canonical_bytes({"x": math.nan})
 
     @given(json_values)
     def test_parses_back(self, value: object) -> None:

@@ -294,3 +294,53 @@ class TestDocument:
         """An unknown evaluator name is an input error."""
         with pytest.raises(InputError, match="unknown evaluator"):
             decide(make_candidate(1e20), POLICY, as_of=AS_OF, evaluator="magic")  # type: ignore[arg-type]
+
+
+class TestEngineBuiltDecision:
+    """A decision ``decide`` builds is not validated again, yet reads exactly as a validated one."""
+
+    @staticmethod
+    def _pair() -> tuple[Decision, Decision]:
+        candidate = make_candidate({"estimate": 8e24, "lower": 5e24, "upper": 2e25}, capabilities={"chem": 0.3})
+        built = decide(candidate, POLICY, as_of=AS_OF)
+        return built, Decision.from_document(decide(candidate, POLICY, as_of=AS_OF).document())
+
+    def test_every_field_reads_as_validated(self) -> None:
+        """Each field read one by one equals the field of the same document validated whole."""
+        built, validated = self._pair()
+        for name in Decision.model_fields:
+            assert getattr(built, name) == getattr(validated, name), name
+        assert built.not_ruled_out and isinstance(built.not_ruled_out[0].atoms[0].threshold, float)
+        assert isinstance(built.as_of, dt.date)
+
+    def test_whole_model_operations(self) -> None:
+        """Dumps, equality, repr, copies and pickling see every field, read or not."""
+        import copy
+        import pickle
+
+        built, validated = self._pair()
+        assert built.tier is validated.tier  # one field read; the rest are not
+        assert built.model_dump() == validated.model_dump()
+        assert built.model_dump_json() == validated.model_dump_json()
+        assert built == validated and validated == built
+        fresh, _ = self._pair()
+        assert repr(fresh) == repr(validated)
+        for again in (copy.copy(built), copy.deepcopy(built), pickle.loads(pickle.dumps(built))):
+            assert again == validated
+            assert again.canonical_json() == validated.canonical_json()
+
+    def test_candidate_digest_filled_on_first_read(self) -> None:
+        """The candidate digest is in the document, its bytes and the field, whichever is read first."""
+        candidate = make_candidate(2e25)
+        for read in (
+            lambda d: d.document()["candidate_digest"],
+            lambda d: d.candidate_digest,
+            lambda d: Decision.model_validate_json(d.canonical_json()).candidate_digest,
+        ):
+            assert read(decide(make_candidate(2e25), POLICY, as_of=AS_OF)) == candidate.digest
+
+    def test_untrusted_documents_are_still_validated(self) -> None:
+        """``from_document`` refuses a document that does not fit the model."""
+        document = dict(decide(make_candidate(2e25), POLICY, as_of=AS_OF).document(), tier="lenient")
+        with pytest.raises(ValueError, match="tier"):
+            Decision.from_document(document)

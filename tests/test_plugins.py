@@ -31,9 +31,11 @@ def _plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FakeEntryPoint]]:
     found: list[FakeEntryPoint] = []
     monkeypatch.setattr(loader, "entry_points", lambda group: found if group == loader.ENTRY_POINT_GROUP else [])
     loader._catalogue.cache_clear()
+    loader._bundles_of.cache_clear()
     loader._plugin_catalogue.cache_clear()
     yield found
     loader._catalogue.cache_clear()
+    loader._bundles_of.cache_clear()
     loader._plugin_catalogue.cache_clear()
     loader.use_plugins(False)
 

@@ -18,7 +18,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance import BUILTIN_DOMAINS, Candidate, Policy, compile_policy, decide, discover_policies, extract_features
+from governance import (
+    BUILTIN_DOMAINS,
+    Candidate,
+    Decision,
+    Policy,
+    compile_policy,
+    decide,
+    discover_policies,
+    extract_features,
+)
 from governance.candidate import ReleaseForm
 from governance.compiled import Evaluation
 from governance.vectorised import VectorisedPolicy
@@ -179,3 +188,5 @@ class TestEvaluatorsAgree:
         python = decide(candidate, policy, as_of=AS_OF, evaluator="python")
         again = decide(Candidate.model_validate(document), policy, as_of=AS_OF)
         assert durable.canonical_json() == python.canonical_json() == again.canonical_json()
+        # decide does not validate its own document again: it must be one the model accepts as it is
+        assert Decision.from_document(durable.document()) == durable

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -22,17 +22,17 @@ from governance._text import spreadsheet_row
 from governance.cli._app import app, console, parse_date, print_json, stderr_console
 from governance.cli._options import TableFormat, as_of_option
 from governance.cli.render import format_number, tier_text
-from governance.compare.ageing import HALVING_BAND, compute_ageing
-from governance.compare.comparison import Comparison, compare_population
-from governance.compare.population import Population, parse_openness
-from governance.compare.population_io import load_population, write_population_csv
-from governance.compare.region_diff import region_diff
-from governance.compare.report import SweepSpec, build_report, write_report
-from governance.compare.sweep import Scale, parse_param_range, sweep_population
-from governance.compare.synthetic import grid_population, parse_grid_axis, random_population
+from governance.compare._halving import HALVING_BAND
 from governance.exceptions import InputError
 from governance.loader import load_policy, resolve_policies
 from governance.tiers import Tier
+
+# The comparison machinery (and numpy) loads when a comparison command runs, not with the CLI.
+if TYPE_CHECKING:
+    from governance.compare.comparison import Comparison
+    from governance.compare.population import Population
+    from governance.compare.report import SweepSpec
+    from governance.compare.sweep import Scale
 
 population_app = typer.Typer(help="Generate and inspect populations of models.", no_args_is_help=True)
 app.add_typer(population_app, name="population")
@@ -113,6 +113,9 @@ def _float(text: str, option: str) -> float:
 
 
 def _sweep_spec(text: str, steps: int) -> SweepSpec:
+    from governance.compare.report import SweepSpec
+    from governance.compare.sweep import parse_param_range
+
     policy, sep, rest = text.partition(":")
     if not sep:
         raise InputError(
@@ -303,6 +306,11 @@ def compare_command(
     threshold: compute rules are not ruled out). With --out, writes a self-contained HTML report with charts
     (first, so that a closed console loses nothing); ``--out -`` writes the report to stdout instead of the tables.
     """
+    from governance.compare.comparison import compare_population
+    from governance.compare.population import parse_openness
+    from governance.compare.population_io import load_population
+    from governance.compare.report import build_report, write_report
+
     day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
     if out is not None and not is_stdout(out):
         check_target(out, force=force)
@@ -350,6 +358,9 @@ def sweep_command(
     limit: int | None = typer.Option(None, "--limit", help="Flips listed (default: 30 in tables, all in json).", min=0),
 ) -> None:
     """Move one named threshold over a range: counts per tier and label per step, and where each model flips."""
+    from governance.compare.population_io import load_population
+    from governance.compare.sweep import parse_param_range, sweep_population
+
     day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
     name, low, high = parse_param_range(param)
     loaded = load_policy(policy, as_of=day)
@@ -422,6 +433,9 @@ def ageing_command(
     output: TableFormat = typer.Option(TableFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
     """How a compute line ages as training gets cheaper: tenfold date and the models each year's line catches."""
+    from governance.compare.ageing import compute_ageing
+    from governance.compare.population_io import load_population
+
     day = parse_date(as_of) or dt.datetime.now(dt.UTC).date()
     loaded = load_policy(policy, as_of=day)
     fast, slow = (_float(v, "--band") for v in _range(band, "--band"))
@@ -500,6 +514,9 @@ def generate_command(
     unknown_share: float = typer.Option(0.02, "--unknown-share", help="Share of unknown values per random column."),
 ) -> None:
     """Write a synthetic population: a grid (--grid, repeat per axis) or a seeded random sample (--random N)."""
+    from governance.compare.population_io import write_population_csv
+    from governance.compare.synthetic import grid_population, parse_grid_axis, random_population
+
     if bool(grid) == (random is not None):
         raise InputError("give either --grid axes or --random N")
     if not is_stdout(out):
@@ -526,6 +543,8 @@ def show_population_command(
     limit: int = typer.Option(20, "--limit", help="Rows shown.", min=0),
 ) -> None:
     """Load a population and report what loading found: rows, unknowns, duplicates, notes."""
+    from governance.compare.population_io import load_population
+
     with _progress() as reporter:
         population = load_population(file, reporter=reporter)
     described = population.describe()
@@ -561,6 +580,8 @@ def show_population_command(
 
 def print_region_diff(before: str, after: str, day: dt.date | None, as_json: bool) -> None:
     """Print the exact regions of feature space where two policies decide different tiers."""
+    from governance.compare.region_diff import region_diff
+
     date = day or dt.datetime.now(dt.UTC).date()
     left, right = load_policy(before, as_of=date), load_policy(after, as_of=date)
     diff = region_diff(left, right, as_of=date)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from governance.cli._app import app, console, console_note, parse_date, print_json
+from governance.cli._app import app, console, console_note, inputs_frozen, parse_date, print_json
 from governance.cli._options import EvaluatorName, OutputFormat, as_of_option
 from governance.cli.render import render_decision, tier_text
 from governance.decision import Decision
@@ -61,7 +61,8 @@ def decide_command(
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
     pairs = [(c, p) for c in loaded for p in resolve_policies(policy, as_of=day, candidate=c)]
-    decisions = [decide(c, p, as_of=day, evaluator=evaluator.value) for c, p in pairs]
+    with inputs_frozen():
+        decisions = [decide(c, p, as_of=day, evaluator=evaluator.value) for c, p in pairs]
     if record:
         from governance.cli.ledger import record_decisions_cli
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from governance.compare._halving import HALVING_BAND, HALVING_MONTHS, HALVING_SOURCE
 from governance.compare.comparison import COMPUTE_FEATURES
 from governance.compare.population import Population
 from governance.exceptions import InputError
@@ -42,14 +43,6 @@ __all__ = [
     "tenfold_date",
 ]
 
-HALVING_MONTHS = 8.0
-"""Central estimate of the halving time of compute for fixed performance, in months (Ho et al. 2024)."""
-HALVING_BAND = (5.0, 14.0)
-"""The 95% confidence interval of the halving time, in months (Ho et al. 2024)."""
-HALVING_SOURCE = (
-    "Ho et al., Algorithmic progress in language models (Epoch AI, 12 Mar 2024, arXiv 2403.05812): "
-    "compute for fixed performance halves about every 8 months (95% CI 5-14)"
-)
 _OPS = {">=": np.greater_equal, ">": np.greater}
 _LOG2_10 = math.log2(10.0)
 

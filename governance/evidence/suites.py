@@ -62,7 +62,7 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class SuiteSource(_Spec):

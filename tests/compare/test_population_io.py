@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from governance import InputError
 from governance.candidate import ReleaseForm
 from governance.compare.population import Population
-from governance.compare.population_io import load_population, write_population_csv
+from governance.compare.population_io import load_population, unique_cells, write_population_csv
 from governance.compare.synthetic import random_population
 from tests.compare.support import MESSY, NOTABLE, ROOT, mixed_population
 
@@ -317,3 +319,17 @@ class TestPlausibleValues:
         """The error lists the spellings a candidate uses."""
         with pytest.raises(InputError, match="open_weights or open_source"):
             load_population(_write(tmp_path, "name,training_flop,openness\nA,1e25,weights\n"))
+
+
+class TestUniqueCells:
+    """The categorical reader's distinct values and codes are exactly ``np.unique``'s, for any bytes."""
+
+    @given(st.lists(st.binary(max_size=12), max_size=40))
+    def test_same_as_numpy(self, values: list[bytes]) -> None:
+        """Narrow cells (integer keys) and wide ones (np.unique itself) give np.unique's answer."""
+        cells = np.array(values, dtype=np.bytes_) if values else np.zeros(0, dtype="S1")
+        unique, inverse = unique_cells(cells)
+        expected, codes = np.unique(cells, return_inverse=True)
+        assert unique.dtype == expected.dtype
+        assert unique.tolist() == expected.tolist()
+        assert inverse.tolist() == codes.reshape(-1).tolist()
