@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "candidates"
@@ -18,18 +18,8 @@ AS_OF = "2026-11-28"
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` in ``cwd`` (no ledger variables inherited unless given)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_LEDGER")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "governance", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=environment,
-        timeout=300,
-        check=False,
-    )
+    """Run the CLI in this process, in ``cwd`` (no ledger variables inherited unless given)."""
+    return invoke_cli(*args, cwd=cwd, env=env)
 
 
 def _flat(text: str) -> str:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import invoke_main, run_cli
+from tests.helpers import invoke_cli, invoke_main
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = ROOT / "tests" / "cases" / "candidates"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` with the arguments, with a wide terminal."""
-    return run_cli(*args, env={**os.environ, "COLUMNS": "200"})
+    """Run the CLI in this process with the arguments, with a wide terminal."""
+    return invoke_cli(*args, env={"COLUMNS": "200"})
 
 
 class TestPolicyDiff:
