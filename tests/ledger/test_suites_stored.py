@@ -39,7 +39,7 @@ from tests.ledger.conftest import _psycopg_dsn
 AS_OF = dt.date(2026, 11, 28)
 POLICY = load_policy("illustrative-capability@1.0")
 REALDATA_RUN = "lm-eval/zephyr-7b-beta-unlearned.json"
-"""lm-evaluation-harness output in /work/shared/realdata: WMDP accuracies of zephyr-7b-beta after unlearning."""
+"""lm-evaluation-harness output in tests/data: WMDP accuracies of zephyr-7b-beta after unlearning."""
 ROOT = Path(__file__).resolve().parents[2]
 
 
