@@ -344,6 +344,16 @@ class LedgerReader:
         """Every entry as a tuple, text columns as raw bytes on SQLite (see ``LedgerSource.raw_rows``)."""
         return self.entry_tuples(raw_text=True)
 
+    def append_runs(self) -> list[tuple[str, int, int]]:
+        """The runs of entries recorded at one time (one query over the indexed ``recorded_at``)."""
+        first = func.min(_DECISIONS.c.seq)
+        rows = self._conn.execute(
+            select(_DECISIONS.c.recorded_at, first, func.max(_DECISIONS.c.seq))
+            .group_by(_DECISIONS.c.recorded_at)
+            .order_by(first)
+        )
+        return [(_text_of(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     def worker_spec(self) -> tuple[str, str | None]:
         """What a worker process needs to open this ledger again: its URL and schema."""
         return self._ledger.location.url, self._ledger.schema
@@ -365,6 +375,10 @@ class LedgerReader:
     def subtree_reader(self) -> StoredTree:
         """Subtree hashes read from the stored nodes, for proofs."""
         return StoredTree(self)
+
+
+def _text_of(value: object) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _sql_literal(text: str) -> str:

@@ -46,6 +46,7 @@ from typing import Any
 
 from governance.canonical import CANONICAL_FORM, canonical_bytes
 from governance.exceptions import GovernanceError, InputError, VerificationError
+from governance.ledger._appends import unsigned_append
 from governance.ledger.merkle import EMPTY_ROOT, CompactRange, ProofError
 from governance.ledger.records import LedgerSource, StoredCheckpoint, StoredPolicy, StoredSuite
 from governance.ledger.signing import SignedCheckpoint, VerifierKey
@@ -510,6 +511,9 @@ def _verify(
     for _digest, problem in sorted(suite_status.items()):
         if problem:
             raise _FaultFoundError(Fault(FaultKind.ALTERED, None, None, f"{problem} (no entry uses it)"))
+    unsigned = unsigned_append(source.append_runs(), [stored for stored, _signed, _problem in checkpoints])
+    if unsigned is not None:
+        raise _FaultFoundError(Fault(FaultKind.MISSING, unsigned[0], None, unsigned[1]))
     good = [signed for _stored, signed, problem in checkpoints if not problem]
     report.latest = good[-1] if good else None
 

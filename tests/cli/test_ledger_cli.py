@@ -126,6 +126,29 @@ class TestVerify:
         assert "altered at entry seq 2" in message and decision_id in message
         assert "Traceback" not in result.stderr
 
+    def test_deleted_checkpoint(self, copy: Path) -> None:
+        """A checkpoint row deleted between two later appends: missing, naming the append's entries; exit 6."""
+        candidate = str(EXAMPLES / "small-open-model.yaml")
+        for _ in range(2):
+            more = run("decide", candidate, "-p", "illustrative-capability@1.0", "--record", cwd=copy)
+            assert more.returncode == 0, more.stderr
+        assert run("ledger", "verify", cwd=copy).returncode == 0
+        path = copy / "governance-ledger.sqlite"
+        connection = sqlite3.connect(path)
+        connection.execute("DROP TRIGGER ledger_checkpoints_no_delete")
+        connection.execute("DELETE FROM ledger_checkpoints WHERE tree_size = 5")
+        connection.commit()
+        connection.close()
+        result = run("ledger", "verify", "--format", "json", cwd=copy)
+        assert result.returncode == 6
+        fault = json.loads(result.stdout)["fault"]
+        assert fault["kind"] == "missing" and fault["seq"] == 4
+        assert "(size 5) is missing: a checkpoint was deleted" in fault["detail"]
+        export = run("ledger", "export", "--bundle", "audit.jsonl", cwd=copy)
+        assert export.returncode == 0, export.stderr
+        audit = run("audit", "verify", "audit.jsonl", cwd=copy)
+        assert audit.returncode == 6 and "missing at entry seq 4" in _flat(audit.stderr)
+
     def test_wrong_public_key(self, copy: Path, tmp_path: Path) -> None:
         """A key from elsewhere: bad signature, exit 6."""
         other = run(
