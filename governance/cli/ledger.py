@@ -433,18 +433,25 @@ def _matches_policy(filter_text: str, policy: dict[str, Any]) -> bool:
     )
 
 
+def _field(document: dict[str, Any], *path: str) -> Any:
+    """The value at ``path`` in a stored document, or None where the document has no such object."""
+    value: Any = document
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def _summary_row(row: Any, decision: dict[str, Any]) -> dict[str, Any]:
-    policy = decision.get("policy", {})
     return {
         "seq": row.seq,
         "decision_id": row.decision_id,
         "recorded_at": row.recorded_at,
         "actor": row.actor,
-        "model": decision.get("model", {}).get("name"),
-        "policy": f"{policy.get('id')}@{policy.get('version')}",
+        "model": _field(decision, "model", "name"),
+        "policy": f"{_field(decision, 'policy', 'id')}@{_field(decision, 'policy', 'version')}",
         "policy_digest": row.policy_digest,
-        "as_of": decision.get("as_of"),
-        "tier": decision.get("tier"),
+        "as_of": _field(decision, "as_of"),
+        "tier": _field(decision, "tier"),
         "leaf_hash": row.leaf_hash.hex(),
     }
 
@@ -461,6 +468,7 @@ def list_command(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
     """List recorded decisions, newest first, with filters."""
+    from governance.ledger.entry import entry_document
     from governance.ledger.store import Ledger
 
     start_day = parse_date(since, "--since")
@@ -473,12 +481,12 @@ def list_command(
         for row in reader.entries(descending=True, since=start_day.isoformat() if start_day else None):
             if end_day is not None and row.recorded_at[:10] > end_day.isoformat():
                 continue
-            decision = json.loads(row.decision)
-            if needle and needle not in str(decision.get("model", {}).get("name", "")).casefold():
+            decision = entry_document(row, "decision", opened.location.display)
+            if needle and needle not in str(_field(decision, "model", "name") or "").casefold():
                 continue
-            if policy and not _matches_policy(policy, decision.get("policy", {})):
+            if policy and not _matches_policy(policy, _field(decision, "policy") or {}):
                 continue
-            if tier is not None and decision.get("tier") != tier.value:
+            if tier is not None and _field(decision, "tier") != tier.value:
                 continue
             rows.append(_summary_row(row, decision))
             if len(rows) >= limit:
@@ -515,6 +523,7 @@ def show_command(
     from pydantic import ValidationError
 
     from governance.decision import Decision
+    from governance.ledger.entry import entry_document
     from governance.ledger.store import Ledger
 
     with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
@@ -524,8 +533,8 @@ def show_command(
         if row is None:
             raise InputError(f"no decision with id or sequence number {ref!r} in {opened.location.display}")
         latest = reader.latest_checkpoint()
-    candidate = json.loads(row.candidate)
-    decision = json.loads(row.decision)
+    candidate = entry_document(row, "candidate", opened.location.display)
+    decision = entry_document(row, "decision", opened.location.display)
     covered = latest is not None and row.seq < latest.tree_size
     if output is OutputFormat.JSON:
         print_json(
