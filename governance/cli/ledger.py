@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from governance._files import is_stdout, write_output
 from governance.cli._app import app, console, parse_date, print_json, stderr_console
 from governance.cli._options import EvaluatorName, OutputFormat
-from governance.cli.render import render_decision, tier_text
+from governance.cli.render import print_keyed_rows, render_decision, tier_text
 from governance.exceptions import InputError
 from governance.tiers import Tier
 
@@ -494,11 +493,9 @@ def list_command(
     if output is OutputFormat.JSON:
         print_json(rows)
         return
-    table = Table(title=f"ledger entries (newest first, at most {limit})")
-    for column in ("seq", "recorded (UTC)", "model", "policy", "as of", "tier", "actor", "decision id"):
-        table.add_column(column, overflow="fold")
-    for item in rows:
-        table.add_row(
+    columns = ("seq", "recorded (UTC)", "model", "policy", "as of", "tier", "actor", "decision id")
+    cells = [
+        (
             str(item["seq"]),
             item["recorded_at"][:19].replace("T", " "),
             str(item["model"]),
@@ -508,7 +505,9 @@ def list_command(
             item["actor"],
             item["decision_id"],
         )
-    console.print(table)
+        for item in rows
+    ]
+    print_keyed_rows(console, f"ledger entries (newest first, at most {limit})", columns, cells, "decision id")
     if not rows:
         console.print("no entry matches")
 
@@ -598,11 +597,9 @@ def whatif_command(
     for (old, new), count in sorted(report.transitions().items()):
         console.print(f"  {old} → {new}: {count}", markup=False)
     if report.changes:
-        table = Table(title="tier changes")
-        for column in ("seq", "model", "as of", "recorded under", "was", "would be", "rules", "decision id"):
-            table.add_column(column, overflow="fold")
-        for change in report.changes:
-            table.add_row(
+        columns = ("seq", "model", "as of", "recorded under", "was", "would be", "rules", "decision id")
+        cells = [
+            (
                 str(change.seq),
                 change.model,
                 change.as_of,
@@ -612,7 +609,9 @@ def whatif_command(
                 ", ".join(change.new_rules),
                 change.decision_id,
             )
-        console.print(table)
+            for change in report.changes
+        ]
+        print_keyed_rows(console, "tier changes", columns, cells, "decision id")
     for seq, decision_id, why in report.skipped[:10]:
         _note(f"skipped seq {seq} ({decision_id}): {why}")
 

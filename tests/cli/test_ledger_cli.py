@@ -260,6 +260,21 @@ class TestProofsAndBrowsing:
         assert run("audit", "proof", str(proof), cwd=tmp_path).returncode == 6
         assert run("ledger", "prove", "no-such-decision", cwd=recorded).returncode == 2
 
+    @pytest.mark.parametrize("width", [80, 100, 140, 200])
+    def test_list_keeps_ids_whole(self, recorded: Path, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        """At any terminal width every decision id stands whole on one line (to be copied), within the width."""
+        from governance.cli._app import console
+
+        monkeypatch.setattr(console, "width", width)
+        ids = [row["decision_id"] for row in json.loads(run("ledger", "list", "-f", "json", cwd=recorded).stdout)]
+        table = run("ledger", "list", cwd=recorded)
+        assert table.returncode == 0, table.stderr
+        lines = table.stdout.splitlines()
+        assert all(len(line) <= width for line in lines)
+        for decision_id in ids:
+            assert any(decision_id in line for line in lines), (decision_id, table.stdout)
+        assert "restricted" in table.stdout and "Unevaluated 30B" in table.stdout
+
     def test_list_filters(self, recorded: Path) -> None:
         """--tier, --model, --policy and dates select entries; newest first."""
         everything = json.loads(run("ledger", "list", "-f", "json", cwd=recorded).stdout)
