@@ -45,7 +45,7 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 Finite = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(not_a_boolean)]
 """A finite number, never a boolean (``value: true`` is a mistake, not the threshold 1)."""
-Count = Annotated[int, BeforeValidator(not_a_boolean), Field(ge=0)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(not_a_boolean)]
 """A whole number of days, never a boolean."""
 
 Operator = Literal[">=", ">", "<=", "<"]
