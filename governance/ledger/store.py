@@ -627,6 +627,11 @@ class Ledger:
             raise LedgerError(f"{self.location.display}: cannot {action} the ledger: {_reason(exc)}") from exc
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.location.display}: cannot {action} the ledger: {exc}") from exc
+        except UnicodeDecodeError as exc:  # SQLite's own schema text damaged into bytes that are not UTF-8
+            raise LedgerError(
+                f"{self.location.display}: cannot {action} the ledger: the database is damaged "
+                f"(text that is not UTF-8 where SQLite keeps its schema: {exc.reason})"
+            ) from exc
 
     @contextlib.contextmanager
     def _write_connection(self) -> Iterator[Connection]:

@@ -148,3 +148,19 @@ def test_decision_not_utf8(recorded: Path, tmp_path: Path) -> None:
         assert f"{ENTRY}" in _flat(result.stderr) and "column decision is not UTF-8" in _flat(result.stderr)
     replay = invoke_cli("ledger", "replay", cwd=folder)
     assert replay.returncode == 6 and "decision unreadable" in _flat(replay.stderr + replay.stdout)
+
+
+def test_schema_text_not_utf8(recorded: Path, tmp_path: Path) -> None:
+    """A file whose SQLite schema names were damaged into bytes that are not UTF-8 (found by fuzzing):
+    every command says the database is damaged, exit 5, never a traceback."""
+    folder = tmp_path / "ledger"
+    shutil.copytree(recorded, folder)
+    path = folder / LEDGER
+    data = path.read_bytes()
+    name = b"triggerledger_checkpoints_no_delete"  # a trigger's name in SQLite's schema table
+    assert data.count(name) == 1
+    path.write_bytes(data.replace(name, b"trigger\xecedger_checkpoints_no_delete"))
+    for command in (["verify"], ["list"], ["replay"], ["export", "--bundle", "b.jsonl"]):
+        result = invoke_cli("ledger", *command, cwd=folder)
+        assert result.returncode == 5, (command, result.stderr)
+        assert "the database is damaged (text that is not UTF-8" in _flat(result.stderr)
