@@ -211,9 +211,7 @@ class EvaluationResult(_Strict):
     domain: DomainName
     score: Number
     stderr: NonNegative | None = None
-    interval: (
-        tuple[Number, Number] | None
-    ) = None
+    interval: tuple[Number, Number] | None = None
     samples: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=JSON_INTEGER_LIMIT)] | None = None
     elicitation: Elicitation = Elicitation.AS_RELEASED
     date: Day | None = None
