@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from governance._numbers import not_a_boolean as _not_a_boolean
 from governance._text import refuse_hidden, refuse_hidden_in_text
 from governance.canonical import canonical_digest
 
@@ -50,13 +51,6 @@ LATEST_DATE = dt.date(2199, 12, 31)
 """Dates a candidate may carry: before the first computers, or centuries ahead, are typing mistakes."""
 JSON_INTEGER_LIMIT = 2**53
 """Integers in free-form fields stay within +-2^53, where every JSON reader agrees on their value."""
-
-
-def _not_a_boolean(value: Any) -> Any:
-    # pydantic reads true as 1 and false as 0; YAML reads yes/no/on/off as booleans: refuse them all
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not a boolean (true/false, yes/no, on/off)")
-    return value
 
 
 def _plausible(day: dt.date) -> dt.date:

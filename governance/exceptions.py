@@ -124,6 +124,21 @@ class VerificationError(LedgerError):
     exit_code = 6
 
 
+class DamagedRowError(VerificationError):
+    """A ledger row holds a value of a type governance never writes (text for bytes, NULL, a real
+    sequence number, bytes that are not UTF-8): the ledger was changed outside governance.
+
+    ``detail`` says where and what; ``seq`` is the entry's sequence number when the row is an entry's.
+    """
+
+    code = "ledger_damaged_row"
+
+    def __init__(self, detail: str, seq: int | None = None) -> None:
+        super().__init__(f"{detail}: the ledger was changed outside governance; run `governance ledger verify`")
+        self.detail = detail
+        self.seq = seq
+
+
 class OutputError(GovernanceError):
     """An output (a report, a bundle, a proof, standard output) cannot be written: a full disk, a
     read-only folder. Nothing is left half-written under the name asked for."""

@@ -18,12 +18,20 @@ when:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from governance.candidate import Candidate
-from governance.policy import Policy
+from governance.policy import Policy, PolicyKind
 
-__all__ = ["LAB_PREFIX", "NO_JURISDICTION", "applies_to", "developer_is_lab", "jurisdiction_covers"]
+__all__ = [
+    "LAB_PREFIX",
+    "NO_JURISDICTION",
+    "applies_to",
+    "developer_is_lab",
+    "jurisdiction_covers",
+    "why_left_out",
+]
 
 NO_JURISDICTION = "none"
 """The jurisdiction of policies that apply everywhere (illustrative policies)."""
@@ -70,3 +78,20 @@ def applies_to(policy: Policy, candidate: Candidate) -> bool:
             names.append(candidate.developer.name)
         return any(developer_is_lab(lab, name) for name in names)
     return any(jurisdiction_covers(jurisdiction, place) for place in listed if not place.startswith(LAB_PREFIX))
+
+
+def why_left_out(policy: Policy, candidate: Candidate, day: dt.date) -> str | None:
+    """Why ``--policy all`` leaves ``policy`` out for ``candidate`` on ``day`` (None when it keeps it)."""
+    if policy.kind is PolicyKind.PROPOSAL:
+        return "a proposal, never in force"
+    if day < policy.effective.start:
+        return f"not in force yet (from {policy.effective.start})"
+    if policy.effective.end is not None and day >= policy.effective.end:
+        return f"no longer in force (ended {policy.effective.end})"
+    if applies_to(policy, candidate):
+        return None
+    if policy.jurisdiction.strip().lower().startswith(LAB_PREFIX):
+        lab = policy.jurisdiction.strip().lower().removeprefix(LAB_PREFIX)
+        return f"not applicable: the framework of {lab}, and the developer is {candidate.model.developer}"
+    places = ", ".join(candidate.release.jurisdictions) or "none listed"
+    return f"not applicable: applies in {policy.jurisdiction}; the release is in {places}"

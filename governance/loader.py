@@ -33,7 +33,7 @@ from governance._yaml import load_document, load_model, pydantic_problems
 from governance.candidate import Candidate
 from governance.checks import check_policy
 from governance.exceptions import InputError, PolicyError, PolicyNotFoundError, PolicyValidationError, Problem
-from governance.jurisdictions import applies_to
+from governance.jurisdictions import why_left_out
 from governance.policy import Policy
 
 __all__ = [
@@ -292,13 +292,18 @@ def load_policy(ref: str | Path, *, as_of: dt.date | None = None) -> Policy:
 
 
 def resolve_policies(
-    refs: Iterable[str], *, as_of: dt.date | None = None, candidate: Candidate | None = None
+    refs: Iterable[str],
+    *,
+    as_of: dt.date | None = None,
+    candidate: Candidate | None = None,
+    left_out: list[tuple[Policy, str]] | None = None,
 ) -> list[Policy]:
     """Load several references, in order.
 
     ``all`` expands to the current version of every policy id; given a ``candidate``, only to the
     versions in force on ``as_of`` that apply to it (its jurisdictions and developer; see
     :mod:`governance.jurisdictions`), so proposals and expired or future versions are left out.
+    Each policy left out is appended to ``left_out`` (when given) with the reason.
     """
     day = as_of or dt.datetime.now(dt.UTC).date()
     out: list[Policy] = []
@@ -309,7 +314,10 @@ def resolve_policies(
             if candidate is None:
                 out.extend(current)
                 continue
-            chosen = [p for p in current if p.in_force(day) and applies_to(p, candidate)]
+            reasons = [(p, why_left_out(p, candidate, day)) for p in current]
+            chosen = [p for p, reason in reasons if reason is None]
+            if left_out is not None:
+                left_out.extend((p, reason) for p, reason in reasons if reason is not None)
             if not chosen:
                 places = ", ".join(candidate.release.jurisdictions) or "none listed"
                 raise PolicyNotFoundError(

@@ -18,8 +18,9 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from governance._numbers import not_a_boolean
 from governance.canonical import canonical_digest
 from governance.tiers import Tier
 
@@ -42,7 +43,10 @@ __all__ = [
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,79}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(not_a_boolean)]
+"""A finite number, never a boolean (``value: true`` is a mistake, not the threshold 1)."""
+Count = Annotated[int, Field(ge=0), BeforeValidator(not_a_boolean)]
+"""A whole number of days, never a boolean."""
 
 Operator = Literal[">=", ">", "<=", "<"]
 """Atom operators. Lower bounds (``>=``, ``>``) keep a rule monotone; upper bounds are for label-only rules."""
@@ -203,7 +207,7 @@ class Obligation(_Spec):
     id: Identifier
     text: Text
     source: Identifier
-    due_within_days: Annotated[int, Field(ge=0)] | None = None
+    due_within_days: Count | None = None
     """Days from the trigger (e.g. the threshold being met) by which it must be done."""
     due_by: dt.date | None = None
     """A fixed date by which it must be done."""
@@ -216,7 +220,7 @@ class PlanStep(_Spec):
     access: Literal["internal", "trusted_testers", "hosted", "api", "open_weights", "open_source"]
     gate: Text
     """What must hold before moving on from this step."""
-    min_days: Annotated[int, Field(ge=0)] | None = None
+    min_days: Count | None = None
 
 
 class EvidenceRequirements(_Spec):
@@ -235,11 +239,11 @@ class EvidenceRequirements(_Spec):
     rationale: Text = "Required evidence is missing; the decision fails closed until it is supplied."
     # Evidence knobs (governance.evidence). Unset (None) means the default given in each docstring;
     # None keeps them out of the policy document, so adding them changed no existing digest.
-    confidence: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    confidence: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False), BeforeValidator(not_a_boolean)] | None = None
     """Two-sided confidence of the interval whose upper end a capability reads (default 0.95)."""
     as_released_counts_for_open_release: bool | None = None
     """Whether results on the model as released count when the weights are published (default false)."""
-    max_age_days: Annotated[int, Field(ge=0)] | None = None
+    max_age_days: Count | None = None
     """Results older than this many days at the decision date are stale (default: no limit)."""
     count_stale: bool | None = None
     """Whether stale results (too old, another model version, undated) still count (default false)."""
@@ -254,7 +258,12 @@ class PolicyParameters(_Spec):
     reference_date: Annotated[dt.date, Field(ge=dt.date(1950, 1, 1), le=dt.date(2199, 12, 31))] | None = None
     """Date at which efficiency-adjusted (effective) compute equals raw compute (1950 to 2199)."""
     halving_months: (
-        Annotated[float, Field(ge=MIN_HALVING_MONTHS, le=MAX_HALVING_MONTHS, allow_inf_nan=False)] | None
+        Annotated[
+            float,
+            Field(ge=MIN_HALVING_MONTHS, le=MAX_HALVING_MONTHS, allow_inf_nan=False),
+            BeforeValidator(not_a_boolean),
+        ]
+        | None
     ) = None
     """Months in which the compute needed for the same capability halves (Ho et al. 2024: ~8; 95% CI
     5 to 14). Refused outside 1 to 1,200 months: a shorter halving time is not a trend but an error, and

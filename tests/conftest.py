@@ -1,10 +1,10 @@
-"""Shared fixtures: paths to shipped data and real files, the PostgreSQL URL, and a quiet logger."""
+"""Shared fixtures: paths to shipped data and real files, the PostgreSQL server, and a quiet logger."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, settings
 from governance.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
-REALDATA = ROOT.parent / "shared" / "realdata"
+REALDATA = ROOT / "tests" / "data"
+"""Real files made by other people's tools, kept in the repository with their sources and licences."""
 EXAMPLES = ROOT / "examples"
 AS_OF = dt.date(2026, 11, 28)
 """The fixed decision date the tests use, so that results never depend on the day they run."""
@@ -35,16 +36,57 @@ def _quiet_logs() -> Iterator[None]:
 
 @pytest.fixture(name="realdata")
 def _realdata() -> Path:
-    """The shared real-data folder; tests that need it skip with the reason when it is absent."""
-    if not REALDATA.is_dir():
-        pytest.skip(f"real-data folder {REALDATA} is absent (it is laid beside the clone in CI)")
+    """The real files in tests/data (see its README for each file's source and licence)."""
     return REALDATA
 
 
-@pytest.fixture(name="postgres_url")
+POSTGRES_ENV = "GOVERNANCE_TEST_POSTGRES_URL"
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+"""The server the README's prerequisites describe: local, trust authentication, database ``test``."""
+
+
+def _answers(url: str) -> str | None:
+    """None when a PostgreSQL server at ``url`` accepts a connection, else why not (one line)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
+
+
+def find_postgres(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """The PostgreSQL URL the tests use and how it was found, or None and why there is none.
+
+    GOVERNANCE_TEST_POSTGRES_URL when set (it must answer), else :data:`LOCAL_POSTGRES` when a
+    server answers there.
+    """
+    given = environ.get(POSTGRES_ENV)
+    if given:
+        problem = _answers(given)
+        if problem is not None:
+            raise RuntimeError(f"{POSTGRES_ENV}={given} does not answer: {problem}")
+        return given, f"from {POSTGRES_ENV}"
+    problem = _answers(LOCAL_POSTGRES)
+    if problem is not None:
+        return None, f"no PostgreSQL server answers at {LOCAL_POSTGRES} ({problem}); set {POSTGRES_ENV} to one"
+    return LOCAL_POSTGRES, "the local server"
+
+
+@pytest.fixture(scope="session", name="postgres_url")
 def _postgres_url() -> str:
-    """The PostgreSQL URL from GOVERNANCE_TEST_POSTGRES_URL; tests skip when it is unset."""
-    url = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("GOVERNANCE_TEST_POSTGRES_URL is unset; .ci/run sets it to the local PostgreSQL server")
+    """The PostgreSQL server for the tests (see :func:`find_postgres`); they skip, saying why, without one.
+
+    A URL given in the variable that does not answer fails the run instead: it was asked for.
+    """
+    try:
+        url, how = find_postgres(os.environ)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    if url is None:
+        pytest.skip(how)
     return url

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,10 +87,15 @@ def run_cli(
     )
 
 
-def invoke_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def invoke_cli(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI in-process (typer's runner) as :func:`governance.cli.main` would: exit code, stdout, stderr.
 
     A package error ends with its class's exit code and message, as it does in a real process.
+    ``cwd`` is the working folder for the run; ``env`` sets variables for it (``None`` unsets one).
+    Variables naming a ledger (``GOVERNANCE_LEDGER*``) are unset unless ``env`` gives them, so
+    that a run never touches a ledger the developer's shell points at.
     """
     from typer.testing import CliRunner
 
@@ -95,7 +103,10 @@ def invoke_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     from governance.exceptions import GovernanceError
 
     argv = [str(a) for a in args]
-    result = CliRunner().invoke(app, argv, prog_name="governance")
+    environment: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GOVERNANCE_LEDGER")}
+    environment.update(env or {})
+    with contextlib.chdir(cwd or Path.cwd()):
+        result = CliRunner().invoke(app, argv, prog_name="governance", env=environment)
     code, stderr = result.exit_code, result.stderr
     if isinstance(result.exception, GovernanceError):
         code, stderr = result.exception.exit_code, stderr + f"error: {result.exception}\n"

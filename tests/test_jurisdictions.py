@@ -139,7 +139,7 @@ class TestResolveAll:
 
     def test_nothing_applies(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """When no policy applies, the error names the date, the candidate and its jurisdictions."""
-        monkeypatch.setattr("governance.loader.applies_to", lambda policy, candidate: False)
+        monkeypatch.setattr("governance.jurisdictions.applies_to", lambda policy, candidate: False)
         with pytest.raises(
             PolicyNotFoundError, match=r"no policy in force on 2026-06-01 applies to 'M' \(jurisdictions: EU"
         ):

@@ -114,6 +114,26 @@ class TestErrors:
         assert f"{path}:13" in lines  # the unknown key
         assert len(caught.value.problems) == 2
 
+    @pytest.mark.parametrize(
+        ("edit", "line"),
+        [
+            (("value: 1.0e26", "value: true"), 11),
+            (("    source: s\n", "    source: s\nparameters: {thresholds: {big: yes}}\n"), 14),
+            (("sources: [{id: s, title: Source}]", "sources: [{id: s, title: Source}]\nevidence: {max_age_days: true}"),
+             8),
+            (("sources: [{id: s, title: Source}]", "sources: [{id: s, title: Source}]\nevidence: {confidence: on}"), 8),
+            (("sources: [{id: s, title: Source}]", "sources: [{id: s, title: Source}]\nplan: [{id: a, access: api, "
+              "gate: g, min_days: false}]"), 8),
+        ],
+    )  # fmt: skip
+    def test_booleans_are_not_numbers(self, tmp_path: Path, edit: tuple[str, str], line: int) -> None:
+        """A boolean where a policy expects a number (a threshold, a count, a confidence) is refused at its line."""
+        path = _write_bundle(tmp_path, VALID.replace(*edit))
+        with pytest.raises(PolicyValidationError) as caught:
+            parse_policy(path)
+        problems = [(p.location, p.message) for p in caught.value.problems]
+        assert any(where == f"{path}:{line}" and "expected a number, not a boolean" in m for where, m in problems)
+
     def test_check_errors_located(self, tmp_path: Path) -> None:
         """A static-check problem points at the rule's line."""
         path = _write_bundle(tmp_path, VALID.replace("feature: training_flop", "feature: training_flops"))

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from governance.candidate import Candidate
 from governance.cli._app import app, console, console_note, inputs_frozen, parse_date, print_json
 from governance.cli._options import EvaluatorName, OutputFormat, as_of_option
 from governance.cli.render import render_decision, tier_text
@@ -17,6 +18,7 @@ from governance.engine import decide
 from governance.exceptions import InputError
 from governance.jurisdictions import applies_to
 from governance.loader import data_dir, load_candidate, resolve_policies
+from governance.policy import Policy
 
 
 def _demo_cell(decision: Decision | None) -> Text:
@@ -60,7 +62,12 @@ def decide_command(
     """
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
-    pairs = [(c, p) for c in loaded for p in resolve_policies(policy, as_of=day, candidate=c)]
+    pairs = []
+    for candidate in loaded:
+        left_out: list[tuple[Policy, str]] = []
+        pairs += [(candidate, p) for p in resolve_policies(policy, as_of=day, candidate=candidate, left_out=left_out)]
+        if left_out:
+            _note_left_out(candidate, day, left_out)
     with inputs_frozen():
         decisions = [decide(c, p, as_of=day, evaluator=evaluator.value) for c, p in pairs]
     if record:
@@ -78,6 +85,14 @@ def decide_command(
         return
     for decision in decisions:
         render_decision(decision, console)
+
+
+def _note_left_out(candidate: Candidate, day: dt.date | None, left_out: list[tuple[Policy, str]]) -> None:
+    """Say on stderr which policies ``--policy all`` left out for a candidate, and why."""
+    when = f" on {day}" if day is not None else " today"
+    lines = [f"--policy all left out {len(left_out)} policy version(s) for {candidate.model.name!r}{when}:"]
+    lines += [f"  {policy.ref}: {reason}" for policy, reason in left_out]
+    console_note("\n".join(lines))
 
 
 @app.command("demo")

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from governance._files import is_stdout, write_output
 from governance.cli._app import app, console, parse_date, print_json, stderr_console
 from governance.cli._options import EvaluatorName, OutputFormat
-from governance.cli.render import render_decision, tier_text
+from governance.cli.render import print_keyed_rows, render_decision, tier_text
 from governance.exceptions import InputError
 from governance.tiers import Tier
 
@@ -445,18 +444,25 @@ def _matches_policy(filter_text: str, policy: dict[str, Any]) -> bool:
     )
 
 
+def _field(document: dict[str, Any], *path: str) -> Any:
+    """The value at ``path`` in a stored document, or None where the document has no such object."""
+    value: Any = document
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def _summary_row(row: Any, decision: dict[str, Any]) -> dict[str, Any]:
-    policy = decision.get("policy", {})
     return {
         "seq": row.seq,
         "decision_id": row.decision_id,
         "recorded_at": row.recorded_at,
         "actor": row.actor,
-        "model": decision.get("model", {}).get("name"),
-        "policy": f"{policy.get('id')}@{policy.get('version')}",
+        "model": _field(decision, "model", "name"),
+        "policy": f"{_field(decision, 'policy', 'id')}@{_field(decision, 'policy', 'version')}",
         "policy_digest": row.policy_digest,
-        "as_of": decision.get("as_of"),
-        "tier": decision.get("tier"),
+        "as_of": _field(decision, "as_of"),
+        "tier": _field(decision, "tier"),
         "leaf_hash": row.leaf_hash.hex(),
     }
 
@@ -473,6 +479,7 @@ def list_command(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
 ) -> None:
     """List recorded decisions, newest first, with filters."""
+    from governance.ledger.entry import entry_document
     from governance.ledger.store import Ledger
 
     start_day = parse_date(since, "--since")
@@ -485,12 +492,12 @@ def list_command(
         for row in reader.entries(descending=True, since=start_day.isoformat() if start_day else None):
             if end_day is not None and row.recorded_at[:10] > end_day.isoformat():
                 continue
-            decision = json.loads(row.decision)
-            if needle and needle not in str(decision.get("model", {}).get("name", "")).casefold():
+            decision = entry_document(row, "decision", opened.location.display)
+            if needle and needle not in str(_field(decision, "model", "name") or "").casefold():
                 continue
-            if policy and not _matches_policy(policy, decision.get("policy", {})):
+            if policy and not _matches_policy(policy, _field(decision, "policy") or {}):
                 continue
-            if tier is not None and decision.get("tier") != tier.value:
+            if tier is not None and _field(decision, "tier") != tier.value:
                 continue
             rows.append(_summary_row(row, decision))
             if len(rows) >= limit:
@@ -498,11 +505,9 @@ def list_command(
     if output is OutputFormat.JSON:
         print_json(rows)
         return
-    table = Table(title=f"ledger entries (newest first, at most {limit})")
-    for column in ("seq", "recorded (UTC)", "model", "policy", "as of", "tier", "actor", "decision id"):
-        table.add_column(column, overflow="fold")
-    for item in rows:
-        table.add_row(
+    columns = ("seq", "recorded (UTC)", "model", "policy", "as of", "tier", "actor", "decision id")
+    cells = [
+        (
             str(item["seq"]),
             item["recorded_at"][:19].replace("T", " "),
             str(item["model"]),
@@ -512,7 +517,9 @@ def list_command(
             item["actor"],
             item["decision_id"],
         )
-    console.print(table)
+        for item in rows
+    ]
+    print_keyed_rows(console, f"ledger entries (newest first, at most {limit})", columns, cells, "decision id")
     if not rows:
         console.print("no entry matches")
 
@@ -527,6 +534,7 @@ def show_command(
     from pydantic import ValidationError
 
     from governance.decision import Decision
+    from governance.ledger.entry import entry_document
     from governance.ledger.store import Ledger
 
     with Ledger.open(ledger, read_only=True) as opened, opened.read() as reader:
@@ -536,8 +544,8 @@ def show_command(
         if row is None:
             raise InputError(f"no decision with id or sequence number {ref!r} in {opened.location.display}")
         latest = reader.latest_checkpoint()
-    candidate = json.loads(row.candidate)
-    decision = json.loads(row.decision)
+    candidate = entry_document(row, "candidate", opened.location.display)
+    decision = entry_document(row, "decision", opened.location.display)
     covered = latest is not None and row.seq < latest.tree_size
     if output is OutputFormat.JSON:
         print_json(
@@ -601,11 +609,9 @@ def whatif_command(
     for (old, new), count in sorted(report.transitions().items()):
         console.print(f"  {old} → {new}: {count}", markup=False)
     if report.changes:
-        table = Table(title="tier changes")
-        for column in ("seq", "model", "as of", "recorded under", "was", "would be", "rules", "decision id"):
-            table.add_column(column, overflow="fold")
-        for change in report.changes:
-            table.add_row(
+        columns = ("seq", "model", "as of", "recorded under", "was", "would be", "rules", "decision id")
+        cells = [
+            (
                 str(change.seq),
                 change.model,
                 change.as_of,
@@ -615,7 +621,9 @@ def whatif_command(
                 ", ".join(change.new_rules),
                 change.decision_id,
             )
-        console.print(table)
+            for change in report.changes
+        ]
+        print_keyed_rows(console, "tier changes", columns, cells, "decision id")
     for seq, decision_id, why in report.skipped[:10]:
         _note(f"skipped seq {seq} ({decision_id}): {why}")
 

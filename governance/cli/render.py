@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -11,7 +13,7 @@ from governance._text import display
 from governance.decision import AtomResult, Decision
 from governance.tiers import Tier
 
-__all__ = ["format_number", "render_decision", "section_table", "tier_text"]
+__all__ = ["format_number", "print_keyed_rows", "render_decision", "section_table", "tier_text"]
 
 _TIER_STYLE = {Tier.OPEN: "bold green", Tier.STAGED: "bold yellow", Tier.RESTRICTED: "bold red"}
 
@@ -22,6 +24,45 @@ def section_table(title: str, *columns: str) -> Table:
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
+
+
+def _longest_word(cell: str | Text) -> int:
+    words = str(cell).split()
+    return max((len(word) for word in words), default=0)
+
+
+def print_keyed_rows(
+    console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[str | Text]], key: str
+) -> None:
+    """Rows whose ``key`` column holds ids to copy (decision ids): never broken across lines.
+
+    When the console is wide enough for every id on one line and no other word cut, a table with the
+    key column last; otherwise each row as a block: ``key id`` on its own line, then the other fields
+    (a terminal of 80 columns cannot hold a 36-character id beside seven other columns).
+    """
+    index = list(columns).index(key)
+    others = [i for i in range(len(columns)) if i != index]
+    key_width = max([len(key), *(len(str(row[index])) for row in rows)])
+    words = {i: max([_longest_word(columns[i]), *(_longest_word(row[i]) for row in rows)]) for i in others}
+    if key_width + sum(words.values()) + 3 * len(columns) + 1 <= console.width:
+        table = Table(title=title)
+        for i in others:
+            table.add_column(columns[i], overflow="fold")
+        table.add_column(key, no_wrap=True, min_width=key_width)
+        for row in rows:
+            table.add_row(*(row[i] for i in others), row[index])
+        console.print(table)
+        return
+    console.print(Text(title, style="italic"))
+    for row in rows:
+        console.print(Text.assemble((f"{key} ", "dim"), (display(str(row[index])), "bold")), soft_wrap=True)
+        fields = Text("  ")
+        for position, i in enumerate(others):
+            if position:
+                fields.append("  ·  ", style="dim")
+            fields.append(f"{columns[i]} ", style="dim")
+            fields.append(row[i] if isinstance(row[i], Text) else Text(display(str(row[i]))))
+        console.print(fields)
 
 
 def tier_text(tier: Tier) -> Text:

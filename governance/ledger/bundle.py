@@ -35,6 +35,7 @@ from governance._files import check_target, is_stdout, open_output
 from governance.canonical import CANONICAL_FORM, canonical_bytes
 from governance.engine import ENGINE_VERSION
 from governance.exceptions import InputError, VerificationError
+from governance.ledger._appends import append_runs
 from governance.ledger.entry import EntryRow
 from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import VerifierKey
@@ -294,6 +295,7 @@ class Bundle:
         self.header: dict[str, Any] = {}
         self._entries_offset = 0
         self._entries_line = 0
+        self._runs: list[tuple[str, int, int]] | None = None
 
     @classmethod
     def open(cls, path: Path) -> Bundle:
@@ -488,6 +490,7 @@ class Bundle:
         hasher = hashlib.sha256()
         count = 0
         end: dict[str, Any] | None = None
+        times: list[tuple[int, str]] = []
         for number, line in self._lines():
             if end is not None:
                 raise VerificationError(f"{self.path}:{number}: data after the end record")
@@ -503,7 +506,9 @@ class Bundle:
                 raise VerificationError(f"{where}: a {record['type']} record among the entries")
             hasher.update(line)
             count += 1
-            yield self._entry(record, where)
+            entry = self._entry(record, where)
+            times.append((entry.seq, entry.recorded_at))
+            yield entry
         if end is None:
             raise VerificationError(f"{self.path}: no end record after {count} entries: the bundle is truncated")
         if count != self.counts["entries"] or end.get("counts") != self.counts:
@@ -514,6 +519,14 @@ class Bundle:
             raise VerificationError(
                 f"{self.path}: the end record's SHA-256 does not match the file: the bundle is damaged"
             )
+        self._runs = append_runs(times)
+
+    def append_runs(self) -> list[tuple[str, int, int]]:
+        """The runs of entries recorded at one time (gathered while the entries were read, else read now)."""
+        if self._runs is None:
+            for _entry in self.entries():
+                pass
+        return list(self._runs or [])
 
     def raw_rows(self) -> Iterator[tuple[Any, ...]]:
         """The entries as tuples (an :class:`EntryRow` is one)."""

@@ -19,19 +19,19 @@ for byte is what shows they are the ones used.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from governance.candidate import Candidate
 from governance.canonical import CANONICAL_FORM, canonical_bytes, sha256_hex
 from governance.decision import Decision
 from governance.evidence.suites import Suite, find_suite
 from governance.exceptions import InputError
+from governance.ledger._rows import parse_document
 from governance.policy import Policy
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "PendingEntry",
     "PolicyBlob",
     "SuiteBlob",
+    "entry_document",
     "leaf_bytes",
     "leaf_object",
     "prepare_entry",
@@ -116,13 +117,24 @@ def leaf_bytes(
     )
 
 
-def leaf_object(row: EntryRow) -> dict[str, object]:
+def entry_document(row: EntryRow, column: Literal["candidate", "decision"], source: str) -> dict[str, Any]:
+    """The stored candidate or decision of ``row``, parsed.
+
+    Raises:
+        VerificationError: naming ``source``, the entry and the column, when the stored bytes are not
+            a UTF-8 JSON object (the ledger was changed outside governance).
+    """
+    where = f"{source}: entry seq {row.seq} (decision {row.decision_id})"
+    return parse_document(row.candidate if column == "candidate" else row.decision, where, column)
+
+
+def leaf_object(row: EntryRow, source: str = "the ledger") -> dict[str, object]:
     """The leaf as a JSON object (documents parsed), for bundles and proofs."""
     return {
         "actor": row.actor,
-        "candidate": json.loads(row.candidate),
+        "candidate": entry_document(row, "candidate", source),
         "canon": row.canon,
-        "decision": json.loads(row.decision),
+        "decision": entry_document(row, "decision", source),
         "decision_id": row.decision_id,
         "policy_digest": row.policy_digest,
         "recorded_at": row.recorded_at,

@@ -124,6 +124,13 @@ class LedgerSource(Protocol):
         """Every entry, in the stored order."""
         ...
 
+    def append_runs(self) -> list[tuple[str, int, int]]:
+        """The runs of entries recorded at one time, (recorded_at, first seq, last seq), by seq.
+
+        Each run is one append (or several sharing a timestamp); see :mod:`governance.ledger._appends`.
+        """
+        ...
+
     def raw_rows(self) -> Iterator[tuple[Any, ...]]:
         """Every entry as a plain tuple in :data:`~governance.ledger.entry.ENTRY_COLUMNS` order.
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 
 from governance.exceptions import InputError, LedgerError
 from governance.ledger import migrations
+from governance.ledger._rows import as_blob, as_int, as_text, shown
 from governance.ledger.entry import ENTRY_COLUMNS, EntryRow, PendingEntry, leaf_bytes
 from governance.ledger.merkle import CompactRange, frontier_indexes, node_hash
 from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
@@ -190,7 +191,18 @@ class LedgerReader:
         rows = self._conn.execute(
             select(_KEYS.c.key_id, _KEYS.c.name, _KEYS.c.public_key, _KEYS.c.registered_at).order_by(_KEYS.c.key_id)
         )
-        return [StoredKey(str(r[0]), str(r[1]), bytes(r[2]), str(r[3])) for r in rows]
+        keys = []
+        for r in rows:
+            where = f"{self.description}: the key {shown(r[0])}"
+            keys.append(
+                StoredKey(
+                    as_text(r[0], where, "key_id"),
+                    as_text(r[1], where, "name"),
+                    as_blob(r[2], where, "public_key"),
+                    as_text(r[3], where, "registered_at"),
+                )
+            )
+        return keys
 
     def policies(self) -> list[StoredPolicy]:
         """Every stored policy version, by digest."""
@@ -204,7 +216,7 @@ class LedgerReader:
                 _POLICIES.c.recorded_at,
             ).order_by(_POLICIES.c.digest)
         )
-        return [StoredPolicy(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bytes(r[4]), str(r[5])) for r in rows]
+        return [StoredPolicy(*self._document_row(r, "policy")) for r in rows]
 
     def policy(self, digest: str) -> StoredPolicy | None:
         """One policy version by digest."""
@@ -227,7 +239,13 @@ class LedgerReader:
                 _SUITES.c.recorded_at,
             ).order_by(_SUITES.c.digest)
         )
-        return [StoredSuite(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bytes(r[4]), str(r[5])) for r in rows]
+        return [StoredSuite(*self._document_row(r, "evaluation suite")) for r in rows]
+
+    def _document_row(self, r: Sequence[Any], what: str) -> tuple[str, str, str, str, bytes, str]:
+        where = f"{self.description}: the {what} version {shown(r[0])}"
+        names = ("digest", "id", "version", "canon")
+        text = [as_text(value, where, name) for value, name in zip(r[:4], names, strict=True)]
+        return text[0], text[1], text[2], text[3], as_blob(r[4], where, "document"), as_text(r[5], where, "recorded_at")
 
     def suite_uses(self) -> dict[int, tuple[str, ...]]:
         """The digests of the suites each entry was decided with, by sequence number."""
@@ -236,7 +254,8 @@ class LedgerReader:
         uses: dict[int, list[str]] = {}
         rows = self._conn.execute(select(_USES.c.seq, _USES.c.suite_digest).order_by(_USES.c.seq, _USES.c.suite_digest))
         for seq, digest in rows:
-            uses.setdefault(int(seq), []).append(str(digest))
+            where = f"{self.description}: the evaluation suites of entry seq {shown(seq)}"
+            uses.setdefault(as_int(seq, where, "seq"), []).append(as_text(digest, where, "suite_digest"))
         return {seq: tuple(digests) for seq, digests in uses.items()}
 
     def checkpoints(self) -> list[StoredCheckpoint]:
@@ -250,7 +269,17 @@ class LedgerReader:
                 _CHECKPOINTS.c.signature,
             ).order_by(_CHECKPOINTS.c.tree_size)
         )
-        return [StoredCheckpoint(int(r[0]), bytes(r[1]), str(r[2]), str(r[3]), bytes(r[4])) for r in rows]
+        return [self._checkpoint_row(r) for r in rows]
+
+    def _checkpoint_row(self, r: Sequence[Any]) -> StoredCheckpoint:
+        where = f"{self.description}: the checkpoint of size {shown(r[0])}"
+        return StoredCheckpoint(
+            as_int(r[0], where, "tree_size"),
+            as_blob(r[1], where, "root_hash"),
+            as_text(r[2], where, "signed_at"),
+            as_text(r[3], where, "key_id"),
+            as_blob(r[4], where, "signature"),
+        )
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint with the largest tree size, if any."""
@@ -265,9 +294,7 @@ class LedgerReader:
             .order_by(_CHECKPOINTS.c.tree_size.desc())
             .limit(1)
         ).first()
-        if row is None:
-            return None
-        return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]), bytes(row[4]))
+        return None if row is None else self._checkpoint_row(tuple(row))
 
     def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None:
         """The checkpoint of ``tree_size`` entries, if one was signed at that size."""
@@ -295,7 +322,7 @@ class LedgerReader:
 
     def _entry_where(self, clause: Any) -> EntryRow | None:
         row = self._conn.execute(select(*(_DECISIONS.c[name] for name in ENTRY_COLUMNS)).where(clause)).first()
-        return None if row is None else _entry_row(tuple(row))
+        return None if row is None else _entry_row(tuple(row), self.description)
 
     def entry(self, decision_id: str) -> EntryRow | None:
         """The entry with ``decision_id``."""
@@ -307,8 +334,9 @@ class LedgerReader:
 
     def entries(self, start: int = 0, *, descending: bool = False, since: str | None = None) -> Iterator[EntryRow]:
         """Stream entries as :class:`EntryRow` (see :meth:`entry_tuples` for the order and filters)."""
-        for row in self.entry_tuples(start, descending=descending, since=since):
-            yield _entry_row(row)
+        # Text arrives undecoded on SQLite, so that text damaged into invalid UTF-8 is refused naming its entry.
+        for row in self.entry_tuples(start, descending=descending, since=since, raw_text=True):
+            yield _entry_row(row, self.description)
 
     def entry_tuples(
         self,
@@ -364,6 +392,16 @@ class LedgerReader:
         """Every entry as a tuple, text columns as raw bytes on SQLite (see ``LedgerSource.raw_rows``)."""
         return self.entry_tuples(raw_text=True)
 
+    def append_runs(self) -> list[tuple[str, int, int]]:
+        """The runs of entries recorded at one time (one query over the indexed ``recorded_at``)."""
+        first = func.min(_DECISIONS.c.seq)
+        rows = self._conn.execute(
+            select(_DECISIONS.c.recorded_at, first, func.max(_DECISIONS.c.seq))
+            .group_by(_DECISIONS.c.recorded_at)
+            .order_by(first)
+        )
+        return [(_text_of(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     def worker_spec(self) -> tuple[str, str | None]:
         """What a worker process needs to open this ledger again: its URL and schema."""
         return self._ledger.location.url, self._ledger.schema
@@ -396,22 +434,31 @@ class LedgerReader:
         return StoredTree(self)
 
 
+def _text_of(value: object) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _entry_row(row: Sequence[Any]) -> EntryRow:
+def _entry_row(row: Sequence[Any], description: str) -> EntryRow:
+    """An entry read back, each column of the type governance wrote (else a located VerificationError)."""
+    where = f"{description}: entry seq {shown(row[0])}"
+    if isinstance(row[1], str | bytes):
+        decision_id = row[1] if isinstance(row[1], str) else row[1].decode("utf-8", errors="replace")
+        where += f" (decision {decision_id})"
     return EntryRow(
-        int(row[0]),
-        row[1],
-        row[2],
-        row[3],
-        bytes(row[4]),
-        bytes(row[5]),
-        row[6],
-        row[7],
-        bytes(row[8]),
-        bytes(row[9]),
+        as_int(row[0], where, "seq"),
+        as_text(row[1], where, "decision_id"),
+        as_text(row[2], where, "recorded_at"),
+        as_text(row[3], where, "actor"),
+        as_blob(row[4], where, "candidate", text=True),
+        as_blob(row[5], where, "decision", text=True),
+        as_text(row[6], where, "policy_digest"),
+        as_text(row[7], where, "canon"),
+        as_blob(row[8], where, "leaf_hash"),
+        as_blob(row[9], where, "node"),
     )
 
 
@@ -609,6 +656,11 @@ class Ledger:
             raise LedgerError(f"{self.location.display}: cannot {action} the ledger: {_reason(exc)}") from exc
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.location.display}: cannot {action} the ledger: {exc}") from exc
+        except UnicodeDecodeError as exc:  # SQLite's own schema text damaged into bytes that are not UTF-8
+            raise LedgerError(
+                f"{self.location.display}: cannot {action} the ledger: the database is damaged "
+                f"(text that is not UTF-8 where SQLite keeps its schema: {exc.reason})"
+            ) from exc
 
     @contextlib.contextmanager
     def _write_connection(self) -> Iterator[Connection]:

@@ -45,7 +45,8 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from governance.canonical import CANONICAL_FORM, canonical_bytes
-from governance.exceptions import GovernanceError, InputError, VerificationError
+from governance.exceptions import DamagedRowError, GovernanceError, InputError, VerificationError
+from governance.ledger._appends import unsigned_append
 from governance.ledger.merkle import EMPTY_ROOT, CompactRange, ProofError
 from governance.ledger.records import LedgerSource, StoredCheckpoint, StoredPolicy, StoredSuite
 from governance.ledger.signing import SignedCheckpoint, VerifierKey
@@ -339,21 +340,24 @@ def verify_source(
             any fault the scan is redone in order to name the first bad entry exactly.
     """
     report = VerificationReport(source=source.description, origin=source.origin)
-    if trusted_keys is not None:
-        keys = {key.key_id: key for key in trusted_keys}
-        report.trust = "pubkey"
-    else:
-        keys = {}
-        for stored in source.signing_keys():
-            try:
-                keys[stored.key_id] = stored.verifier()
-            except InputError:
-                continue  # a damaged key row: checkpoints it signed will fail as "not trusted"
-    report.keys = list(keys.values())
     try:
+        if trusted_keys is not None:
+            keys = {key.key_id: key for key in trusted_keys}
+            report.trust = "pubkey"
+        else:
+            keys = {}
+            for stored in source.signing_keys():
+                try:
+                    keys[stored.key_id] = stored.verifier()
+                except InputError:
+                    continue  # a damaged key row: checkpoints it signed will fail as "not trusted"
+        report.keys = list(keys.values())
         _verify(source, report, keys, trusted_checkpoint, progress, jobs)
     except _FaultFoundError as stop:
         report.fault = stop.fault
+    except DamagedRowError as exc:  # a row read outside the scan (a key, policy, suite or checkpoint)
+        detail = exc.detail.removeprefix(f"{source.description}: ")
+        report.fault = Fault(FaultKind.ALTERED, exc.seq, None, detail)
     return report
 
 
@@ -510,6 +514,9 @@ def _verify(
     for _digest, problem in sorted(suite_status.items()):
         if problem:
             raise _FaultFoundError(Fault(FaultKind.ALTERED, None, None, f"{problem} (no entry uses it)"))
+    unsigned = unsigned_append(source.append_runs(), [stored for stored, _signed, _problem in checkpoints])
+    if unsigned is not None:
+        raise _FaultFoundError(Fault(FaultKind.MISSING, unsigned[0], None, unsigned[1]))
     good = [signed for _stored, signed, problem in checkpoints if not problem]
     report.latest = good[-1] if good else None
 

@@ -8,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.helpers import run_cli
+from tests.helpers import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTABLE = ROOT / "examples" / "populations" / "notable-models.csv"
@@ -18,8 +18,8 @@ FIXTURES = ROOT / "tests" / "compare" / "policies"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` with the arguments."""
-    return run_cli(*args)
+    """Run the CLI in this process with the arguments."""
+    return invoke_cli(*args)
 
 
 class TestCompare:

@@ -1,4 +1,4 @@
-"""The CLI as a user runs it: a subprocess, its output and its exit code."""
+"""The CLI as a user runs it: output and exit code, in this process (tests/test_packaging.py runs a real one)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "candidates"
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` with the arguments."""
-    return run_cli(*args, cwd=cwd)
+    """Run the CLI in this process with the arguments, in ``cwd``."""
+    return invoke_cli(*args, cwd=cwd)
 
 
 class TestDecide:

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import run_cli
+from tests.helpers import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "candidates" / "small-open-model.yaml"
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` with the arguments."""
-    return run_cli(*args)
+    """Run the CLI in this process with the arguments."""
+    return invoke_cli(*args)
 
 
 class TestImport:

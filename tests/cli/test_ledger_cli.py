@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "candidates"
@@ -18,18 +18,8 @@ AS_OF = "2026-11-28"
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` in ``cwd`` (no ledger variables inherited unless given)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_LEDGER")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "governance", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=environment,
-        timeout=300,
-        check=False,
-    )
+    """Run the CLI in this process, in ``cwd`` (no ledger variables inherited unless given)."""
+    return invoke_cli(*args, cwd=cwd, env=env)
 
 
 def _flat(text: str) -> str:
@@ -135,6 +125,29 @@ class TestVerify:
         message = _flat(result.stderr)
         assert "altered at entry seq 2" in message and decision_id in message
         assert "Traceback" not in result.stderr
+
+    def test_deleted_checkpoint(self, copy: Path) -> None:
+        """A checkpoint row deleted between two later appends: missing, naming the append's entries; exit 6."""
+        candidate = str(EXAMPLES / "small-open-model.yaml")
+        for _ in range(2):
+            more = run("decide", candidate, "-p", "illustrative-capability@1.0", "--record", cwd=copy)
+            assert more.returncode == 0, more.stderr
+        assert run("ledger", "verify", cwd=copy).returncode == 0
+        path = copy / "governance-ledger.sqlite"
+        connection = sqlite3.connect(path)
+        connection.execute("DROP TRIGGER ledger_checkpoints_no_delete")
+        connection.execute("DELETE FROM ledger_checkpoints WHERE tree_size = 5")
+        connection.commit()
+        connection.close()
+        result = run("ledger", "verify", "--format", "json", cwd=copy)
+        assert result.returncode == 6
+        fault = json.loads(result.stdout)["fault"]
+        assert fault["kind"] == "missing" and fault["seq"] == 4
+        assert "(size 5) is missing: a checkpoint was deleted" in fault["detail"]
+        export = run("ledger", "export", "--bundle", "audit.jsonl", cwd=copy)
+        assert export.returncode == 0, export.stderr
+        audit = run("audit", "verify", "audit.jsonl", cwd=copy)
+        assert audit.returncode == 6 and "missing at entry seq 4" in _flat(audit.stderr)
 
     def test_wrong_public_key(self, copy: Path, tmp_path: Path) -> None:
         """A key from elsewhere: bad signature, exit 6."""
@@ -246,6 +259,21 @@ class TestProofsAndBrowsing:
         proof.write_text(json.dumps(document))
         assert run("audit", "proof", str(proof), cwd=tmp_path).returncode == 6
         assert run("ledger", "prove", "no-such-decision", cwd=recorded).returncode == 2
+
+    @pytest.mark.parametrize("width", [80, 100, 140, 200])
+    def test_list_keeps_ids_whole(self, recorded: Path, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        """At any terminal width every decision id stands whole on one line (to be copied), within the width."""
+        from governance.cli._app import console
+
+        monkeypatch.setattr(console, "width", width)
+        ids = [row["decision_id"] for row in json.loads(run("ledger", "list", "-f", "json", cwd=recorded).stdout)]
+        table = run("ledger", "list", cwd=recorded)
+        assert table.returncode == 0, table.stderr
+        lines = table.stdout.splitlines()
+        assert all(len(line) <= width for line in lines)
+        for decision_id in ids:
+            assert any(decision_id in line for line in lines), (decision_id, table.stdout)
+        assert "restricted" in table.stdout and "Unevaluated 30B" in table.stdout
 
     def test_list_filters(self, recorded: Path) -> None:
         """--tier, --model, --policy and dates select entries; newest first."""

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import invoke_main, run_cli
+from governance import discover_policies
+from tests.helpers import invoke_cli, invoke_main
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = ROOT / "tests" / "cases" / "candidates"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m governance`` with the arguments, with a wide terminal."""
-    return run_cli(*args, env={**os.environ, "COLUMNS": "200"})
+    """Run the CLI in this process with the arguments, with a wide terminal."""
+    return invoke_cli(*args, env={"COLUMNS": "200"})
 
 
 class TestPolicyDiff:
@@ -103,6 +103,27 @@ class TestDecideAll:
         assert "systemic_risk" in refs["eu-ai-act@2024.1-r3"]["labels"]
         assert "frontier_model" not in refs["ca-sb-53@2025.1-r2"]["labels"]
         assert all(d["in_force"] for d in refs.values())
+
+    def test_says_what_it_left_out(self) -> None:
+        """Every shipped policy is either decided or named on stderr with why it was left out."""
+        result = run("decide", str(CANDIDATES / "gpt-4.yaml"), "-p", "all", "--as-of", "2026-06-01", "-f", "json")
+        assert result.returncode == 0, result.stderr
+        decided = {d["policy"]["id"] for d in json.loads(result.stdout)}
+        note = result.stderr
+        assert "--policy all left out 6 policy version(s) for 'GPT-4' on 2026-06-01:" in note
+        left_out = {line.split("@")[0].strip() for line in note.splitlines()[1:]}
+        assert decided | left_out == {entry.id for entry in discover_policies()}
+        assert not decided & left_out
+        assert "ca-sb-1047@2024.1: a proposal, never in force" in note
+        assert "ny-raise@2025.1: not in force yet (from 2027-01-01)" in note
+        assert "us-eo-14110@2023.1-r2: no longer in force (ended 2025-01-20)" in note
+        assert "gdm-fsf@3.0-r3: not applicable: the framework of google-deepmind, and the developer is OpenAI" in note
+
+    def test_left_out_by_place(self) -> None:
+        """A release listed only in the US leaves the EU Act out, saying where it applies."""
+        result = run("decide", str(CANDIDATES / "olmo-7b.yaml"), "-p", "all", "--as-of", "2026-06-01", "-f", "json")
+        assert result.returncode == 0, result.stderr
+        assert "not applicable: applies in" in result.stderr
 
     def test_before_the_library_applies(self) -> None:
         """In mid-2024 OLMo 7B (EU, US) falls under EO 14110 only."""

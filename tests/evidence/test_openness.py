@@ -21,7 +21,7 @@ from governance.evidence.openness import (
     release_openness,
 )
 from governance.features import extract_features
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, REALDATA
 
 
 def _expected(realdata: Path) -> dict[str, dict[str, Any]]:
@@ -32,8 +32,9 @@ def _expected(realdata: Path) -> dict[str, dict[str, Any]]:
 
 
 def _conformance_files() -> list[str]:
-    folder = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "openness" / "test-data"
-    return sorted(p.name for p in folder.glob("*.yml")) if folder.is_dir() else []
+    names = sorted(p.name for p in (REALDATA / "openness" / "test-data").glob("*.yml"))
+    assert len(names) == 27, "tests/data/openness/test-data holds the tool's 27 conformance files"
+    return names
 
 
 class TestConformance:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from governance import GovernanceError, load_candidate
 from governance._yaml import load_document
 from governance.compare.population_io import load_population
+from governance.evidence.openness import load_mot_record, openness_report
 from governance.evidence.runs import read_runs
 from governance.evidence.suites import load_suite
 from governance.loader import data_dir, parse_policy
@@ -105,6 +106,7 @@ def _survives(read: Callable[[Path], Any], data: bytes, suffix: str) -> None:
 
 CANDIDATE = EXAMPLES / "candidates" / "frontier-closed-model.yaml"
 POLICY = data_dir("policies") / "eu-ai-act" / "2024.1" / "policy.yaml"
+OPENNESS = ROOT / "tests" / "data" / "openness" / "models" / "OLMo-7B.yml"
 
 
 class TestReaders:
@@ -149,6 +151,16 @@ class TestReaders:
     def test_evidence_log(self, data: bytes) -> None:
         """lm-evaluation-harness and Inspect JSON logs."""
         _survives(read_runs, data, ".json")
+
+    @_fuzz
+    @given(data=_inputs(OPENNESS), suffix=st.sampled_from([".yml", ".json"]))
+    def test_openness_record(self, data: bytes, suffix: str) -> None:
+        """Model Openness Tool records, read and classified."""
+
+        def read(path: Path) -> Any:
+            return openness_report(load_mot_record(path))
+
+        _survives(read, data, suffix)
 
     @_fuzz
     @given(data=st.binary(max_size=400))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from governance import Candidate, Decision, Policy, decide, load_candidate, load_policy
+from governance.ledger._appends import append_runs
 from governance.ledger.entry import EntryRow, prepare_entry
 from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import SigningKey
@@ -149,6 +150,10 @@ class MemorySource:
     def entries(self) -> Iterator[EntryRow]:
         """The rows, in list order."""
         return iter(list(self.rows))
+
+    def append_runs(self) -> list[tuple[str, int, int]]:
+        """The runs of rows recorded at one time."""
+        return append_runs((row.seq, row.recorded_at) for row in self.rows)
 
     def raw_rows(self) -> Iterator[tuple[Any, ...]]:
         """The rows as tuples."""

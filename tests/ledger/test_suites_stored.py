@@ -33,13 +33,14 @@ from governance.ledger.replay import replay_source
 from governance.ledger.store import Ledger
 from governance.ledger.verify import FaultKind, verify_source
 from governance.ledger.whatif import what_if
+from tests.helpers import invoke_cli
 from tests.ledger.builders import KEY, MemorySource, tamper
 from tests.ledger.conftest import _psycopg_dsn
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = load_policy("illustrative-capability@1.0")
 REALDATA_RUN = "lm-eval/zephyr-7b-beta-unlearned.json"
-"""lm-evaluation-harness output in /work/shared/realdata: WMDP accuracies of zephyr-7b-beta after unlearning."""
+"""lm-evaluation-harness output in tests/data: WMDP accuracies of zephyr-7b-beta after unlearning."""
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -405,12 +406,10 @@ class TestMigration:
         """`governance ledger migrate` reports the step and the ledger replays afterwards."""
         path = tmp_path / "old.sqlite"
         _version_one(str(path))
-        command = [sys.executable, "-m", "governance", "ledger", "migrate", "--ledger", str(path)]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+        result = invoke_cli("ledger", "migrate", "--ledger", path, cwd=ROOT)
         assert result.returncode == 0, result.stderr
         assert "schema 1 → 2" in result.stdout
-        replay = [sys.executable, "-m", "governance", "ledger", "replay", "--ledger", str(path)]
-        result = subprocess.run(replay, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+        result = invoke_cli("ledger", "replay", "--ledger", path, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -226,6 +226,41 @@ class TestMovedEntries:
         assert report.fault.kind is FaultKind.MISSING and report.fault.seq == 20
 
 
+class TestDeletedCheckpoints:
+    """A checkpoint row deleted from the middle: its entries are still covered by a later checkpoint,
+    but the append that recorded them left a checkpoint that is gone."""
+
+    @pytest.mark.parametrize("index", range(8))
+    def test_deleted(self, index: int) -> None:
+        """Any checkpoint but the last, deleted: missing, at the first entry its append recorded."""
+        source = _SOURCE.copy()
+        deleted = source.checkpoint_rows.pop(index)
+        assert deleted.signed_at != source.checkpoint_rows[index].signed_at  # separate appends
+        first = _SOURCE.checkpoint_rows[index - 1].tree_size if index else 0
+        report = _verify(source)
+        assert report.fault is not None
+        assert report.fault.kind is FaultKind.MISSING and report.fault.seq == first
+        assert f"(size {deleted.tree_size}) is missing: a checkpoint was deleted" in report.fault.detail
+
+    def test_deleted_last(self) -> None:
+        """The last checkpoint deleted: the entries after the one before are covered by none (inserted)."""
+        source = _SOURCE.copy()
+        source.checkpoint_rows.pop()
+        report = _verify(source)
+        assert report.fault is not None and report.fault.kind is FaultKind.INSERTED and report.fault.seq == 16
+
+    def test_appends_sharing_a_timestamp(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The documented limit: between two appends with one timestamp, a deleted checkpoint goes unnoticed,
+        and every entry stays covered by the next one."""
+        monkeypatch.setattr("governance.ledger.store.utc_timestamp", lambda moment=None: "2026-11-28T00:00:00.000000Z")
+        ledger = build_ledger(tmp_path / "clock.sqlite", 3, batch=1)
+        source = MemorySource.of(ledger)
+        ledger.close()
+        assert [c.tree_size for c in source.checkpoint_rows] == [1, 2, 3]
+        del source.checkpoint_rows[1]
+        assert _verify(source).ok
+
+
 class TestRewrittenHistory:
     """Rewrites that recompute every hash are caught by the signed checkpoints, or by one the auditor kept."""
 

@@ -38,7 +38,18 @@ def _features(compiled: CompiledPolicy) -> list[str]:
     return sorted(set(names))
 
 
+_STRATEGIES: dict[tuple[str, str], st.SearchStrategy[float]] = {}
+
+
 def _values_for(feature: str, compiled: CompiledPolicy) -> st.SearchStrategy[float]:
+    """The values drawn for one feature of one policy (built once: building is most of a draw's cost)."""
+    key = (compiled.policy.digest, feature)
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = _build_values_for(feature, compiled)
+    return _STRATEGIES[key]
+
+
+def _build_values_for(feature: str, compiled: CompiledPolicy) -> st.SearchStrategy[float]:
     info = feature_info(feature, compiled.domains)
     assert info is not None, feature
     near = sorted(
