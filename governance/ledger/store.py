@@ -69,6 +69,14 @@ STREAM_BATCH = 2000
 _DECISIONS = table_of(DecisionRow)
 _POLICIES = table_of(PolicyRow)
 _CHECKPOINTS = table_of(CheckpointRow)
+_CHECKPOINT_COLUMNS = (
+    _CHECKPOINTS.c.tree_size,
+    _CHECKPOINTS.c.root_hash,
+    _CHECKPOINTS.c.signed_at,
+    _CHECKPOINTS.c.key_id,
+    _CHECKPOINTS.c.signature,
+)
+"""A stored checkpoint's columns, in the order :meth:`LedgerReader._checkpoint_row` reads them."""
 _KEYS = table_of(KeyRow)
 _META = table_of(MetaRow)
 _SUITES = table_of(SuiteRow)
@@ -260,15 +268,7 @@ class LedgerReader:
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint, by increasing tree size."""
-        rows = self._conn.execute(
-            select(
-                _CHECKPOINTS.c.tree_size,
-                _CHECKPOINTS.c.root_hash,
-                _CHECKPOINTS.c.signed_at,
-                _CHECKPOINTS.c.key_id,
-                _CHECKPOINTS.c.signature,
-            ).order_by(_CHECKPOINTS.c.tree_size)
-        )
+        rows = self._conn.execute(select(*_CHECKPOINT_COLUMNS).order_by(_CHECKPOINTS.c.tree_size))
         return [self._checkpoint_row(r) for r in rows]
 
     def _checkpoint_row(self, r: Sequence[Any]) -> StoredCheckpoint:
@@ -284,29 +284,13 @@ class LedgerReader:
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint with the largest tree size, if any."""
         row = self._conn.execute(
-            select(
-                _CHECKPOINTS.c.tree_size,
-                _CHECKPOINTS.c.root_hash,
-                _CHECKPOINTS.c.signed_at,
-                _CHECKPOINTS.c.key_id,
-                _CHECKPOINTS.c.signature,
-            )
-            .order_by(_CHECKPOINTS.c.tree_size.desc())
-            .limit(1)
+            select(*_CHECKPOINT_COLUMNS).order_by(_CHECKPOINTS.c.tree_size.desc()).limit(1)
         ).first()
         return None if row is None else self._checkpoint_row(tuple(row))
 
     def checkpoint_at(self, tree_size: int) -> StoredCheckpoint | None:
         """The checkpoint of ``tree_size`` entries, if one was signed at that size."""
-        row = self._conn.execute(
-            select(
-                _CHECKPOINTS.c.tree_size,
-                _CHECKPOINTS.c.root_hash,
-                _CHECKPOINTS.c.signed_at,
-                _CHECKPOINTS.c.key_id,
-                _CHECKPOINTS.c.signature,
-            ).where(_CHECKPOINTS.c.tree_size == tree_size)
-        ).first()
+        row = self._conn.execute(select(*_CHECKPOINT_COLUMNS).where(_CHECKPOINTS.c.tree_size == tree_size)).first()
         if row is None:
             return None
         return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]), bytes(row[4]))
