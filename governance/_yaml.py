@@ -236,7 +236,7 @@ def _yaml_document(text: str, limits: Limits) -> tuple[Any, LineMap]:
 
 
 class _DuplicateKeyError(Exception):
-    pass
+    """A JSON object repeats a key (raised inside the parser hook, reported with its lines)."""
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -405,6 +405,11 @@ class _Scalar:
             self.intervals.append(IntervalNote(name, score.lower, score.score, score.upper, score.upper, "upper_bound"))
         return score.bound
 
+    @cached_property
+    def facts(self) -> dict[str, float]:
+        """The facts only a candidate states (monetisation, establishment, Code of Practice chapters)."""
+        return stated_facts(self.candidate)
+
     def stated(self, feature: str, value: float | None, why: str) -> float:
         if value is None:
             self.missing[feature] = why
@@ -517,7 +522,7 @@ def _stated_fact(name: str) -> Feature:
     """A fact only a candidate states (no population column holds it): unknown in every row."""
 
     def scalar(s: _Scalar) -> float:
-        value = stated_facts(s.candidate)[name]
+        value = s.facts[name]
         if math.isinf(value):
             s.missing[name] = _UNSTATED["developer.cop" if name.startswith("developer.cop_") else name]
         return value
