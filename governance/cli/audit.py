@@ -47,21 +47,44 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
 
 @audit_app.command("verify")
 def verify_command(
-    bundle: Path = typer.Argument(..., help="The audit bundle (from `governance ledger export`).", show_default=False),
+    bundle: str = typer.Argument(
+        ...,
+        help="The audit bundle (from `governance ledger export`), or the https:// address of a served ledger.",
+        show_default=False,
+    ),
     pubkey: Path | None = typer.Option(
-        None, "--pubkey", help="Trusted public keys (obtained from the operator separately); default: the bundle's."
+        None,
+        "--pubkey",
+        help="Trusted public keys (obtained from the operator separately); default: the bundle's. "
+        "Required for a served ledger.",
     ),
     checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="A signed checkpoint you kept earlier: the bundle's ledger must extend it."
     ),
-    origin: str | None = typer.Option(None, "--origin", help="Refuse a bundle exported from any other ledger."),
+    origin: str | None = typer.Option(None, "--origin", help="Refuse a bundle or log of any other ledger."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table or json."),
+    witness_keys: Path | None = typer.Option(
+        None, "--witness-keys", help="A served ledger: public keys of the witnesses you trust, one a line."
+    ),
+    witnesses: int = typer.Option(0, "--witnesses", min=0, help="A served ledger: cosignatures required."),
 ) -> None:
     """Verify a bundle offline: every leaf hash, the Merkle tree and every checkpoint signature.
 
+    Given a served ledger's address instead, verify it through its public log alone, as
+    `ledger verify --ledger URL` does: the signed checkpoint, the tree its tiles rebuild and, with an
+    auditor's token in GOVERNANCE_TOKEN, every entry and its replay (docs/service.md).
     Exits 6 naming the first bad entry and the kind of fault, or when the bundle is truncated or damaged.
     """
-    verify_and_report(_open_bundle(bundle, origin), pubkey=pubkey, checkpoint=checkpoint, output=output)
+    if bundle.startswith(("http://", "https://")):
+        from governance.cli.remote import verify_remote_cli
+
+        verify_remote_cli(
+            bundle, pubkey, checkpoint, output, witness_keys=witness_keys, quorum=witnesses, origin=origin
+        )
+        return
+    if witness_keys is not None or witnesses:
+        raise InputError("--witness-keys and --witnesses apply to a served ledger (an https:// address)")
+    verify_and_report(_open_bundle(Path(bundle), origin), pubkey=pubkey, checkpoint=checkpoint, output=output)
 
 
 @audit_app.command("replay")

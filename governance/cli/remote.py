@@ -64,8 +64,12 @@ def verify_remote_cli(
     *,
     witness_keys: Path | None = None,
     quorum: int = 0,
+    origin: str | None = None,
 ) -> None:
-    """Verify the log served at ``url``; print a summary; raise VerificationError on a fault."""
+    """Verify the log served at ``url``; print a summary; raise VerificationError on a fault.
+
+    With ``origin``, a log of any other origin is refused before anything else is read from it.
+    """
     from governance.cli.ledger import trusted_keys
     from governance.ledger.bundle import Bundle
     from governance.ledger.replay import replay_source
@@ -83,7 +87,9 @@ def verify_remote_cli(
     log = RemoteLog(url, token=token)
     replayed = 0
     try:
-        report = verify_remote(log, keys, kept=kept, entries=token is not None, witnesses=witnesses, quorum=quorum)
+        report = verify_remote(
+            log, keys, kept=kept, entries=token is not None, witnesses=witnesses, quorum=quorum, origin=origin
+        )
         if token is not None:
             with tempfile.TemporaryDirectory(prefix="governance-remote-") as folder:
                 path = Path(folder) / "bundle.jsonl"

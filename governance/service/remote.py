@@ -209,11 +209,13 @@ def verify_remote(
     entries: bool = False,
     witnesses: list[CosignerKey] | None = None,
     quorum: int = 0,
+    origin: str | None = None,
 ) -> RemoteReport:
     """Verify a served log through its tiles (and, with ``entries``, its entry bundles).
 
     With ``quorum``, the checkpoint must also carry valid cosignatures from at least that many of
-    ``witnesses``: witnesses that each saw the log only grow up to it.
+    ``witnesses``: witnesses that each saw the log only grow up to it. With ``origin``, a checkpoint
+    of any other log is refused.
 
     Raises:
         VerificationError: naming what does not verify.
@@ -222,6 +224,8 @@ def verify_remote(
     note = log.checkpoint()
     signed, key = log_checkpoint(note, trusted_keys, f"{log.url}/checkpoint")
     checkpoint = signed.checkpoint
+    if origin is not None and checkpoint.origin != origin:
+        raise VerificationError(f"{log.url} serves log {checkpoint.origin}, not {origin}")
     cosigned = cosignatures_by(note, witnesses or [])
     if len(cosigned) < quorum:
         names = ", ".join(k.name for k in cosigned) or "none"

@@ -237,6 +237,12 @@ class TestBundles:
     def test_bad_files(self, recorded: Path, tmp_path: Path) -> None:
         """A missing bundle or a non-bundle is an input error (exit 2); export refuses to overwrite."""
         assert run("audit", "verify", "absent.jsonl", cwd=tmp_path).returncode == 2
+        bundle = tmp_path / "b.jsonl"
+        run("ledger", "export", "--bundle", str(bundle), cwd=recorded)
+        result = run("audit", "verify", str(bundle), "--witnesses", "1", cwd=tmp_path)
+        assert result.returncode == 2 and "served ledger" in result.stderr
+        result = run("audit", "verify", "https://127.0.0.1:9/log", cwd=tmp_path)
+        assert result.returncode == 2 and "--pubkey" in result.stderr
         (tmp_path / "notes.txt").write_text("hello\n")
         result = run("audit", "replay", "notes.txt", cwd=tmp_path)
         assert result.returncode == 2 and "not an audit bundle" in result.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -80,8 +82,32 @@ def test_serve_starts_with_no_set_up_records_and_shuts_down_cleanly(
     assert invoke("ledger", "verify", "--ledger", str(tmp_path / "governance-ledger.sqlite")).exit_code == 0
 
 
+_CLIENT = """
+import json, sys, httpx
+base, token, process, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+body = json.loads(sys.argv[5])
+seqs = []
+with httpx.Client(base_url=base, headers={"Authorization": "Bearer " + token}, timeout=120) as client:
+    for index in range(count):
+        body["candidate"]["model"]["version"] = f"{process}.{index}"
+        response = client.post("/v1/decisions", json=body)
+        if response.status_code != 200:
+            sys.exit(f"{response.status_code} {response.text}")
+        seqs.append(response.json()["decisions"][0]["recorded"]["seq"])
+print(json.dumps(seqs))
+"""
+
+
 @pytest.mark.postgres
-def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[str, str], tmp_path: Path) -> None:
+def test_eight_processes_appending_through_the_api_give_one_linear_log_that_verifies_remotely(
+    pg_schema: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight client processes record at once through a four-worker service on PostgreSQL.
+
+    Every answer names a distinct sequence number, together they are 0..N-1, and an outsider with only
+    the URL and the public key verifies the log through its tiles with `audit verify URL`; an auditor's
+    token adds every entry and its replay.
+    """
     url, schema = pg_schema
     key_file = tmp_path / "ledger.key"
     signing = SigningKey.generate("service-test")
@@ -90,16 +116,43 @@ def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[st
     token = invoke(
         "keys", "create", "--role", "lab", "--name", "ci", "--org", "Allen Institute for AI", "--ledger", ledger
     ).stdout.strip()  # fmt: skip
-    process, base = start_server(["--ledger", ledger, "--key", str(key_file), "--workers", "2"], cwd=tmp_path)
+    auditor = invoke("keys", "create", "--role", "auditor", "--name", "audit", "--ledger", ledger).stdout.strip()
+    process, base = start_server(["--ledger", ledger, "--key", str(key_file), "--workers", "4"], cwd=tmp_path)
+    processes, each = 8, 12
     try:
         body = {"candidate": candidate_document(), "policies": ["illustrative-capability@1.0"], "record": True}
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client, ThreadPoolExecutor(8) as pool:
-            responses = list(pool.map(lambda _: client.post("/v1/decisions", json=body), range(40)))
-        assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200][:1]
-        seqs = sorted(r.json()["decisions"][0]["recorded"]["seq"] for r in responses)
-        assert seqs == list(range(40))
-        assert _verify_through_tiles(base, signing.verifier()).checkpoint.tree_size == 40
+        clients = [
+            subprocess.Popen(
+                [sys.executable, "-c", _CLIENT, base, token, str(number), str(each), json.dumps(body)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for number in range(processes)
+        ]
+        outputs = [client.communicate(timeout=240) for client in clients]
+        assert all(client.returncode == 0 for client in clients), [err for _, err in outputs if err][:1]
+        seqs = sorted(seq for out, _ in outputs for seq in json.loads(out))
+        assert seqs == list(range(processes * each))
+
+        folder = tmp_path / "auditor"
+        folder.mkdir()
+        public = folder / "ledger.pub"
+        public.write_text(signing.verifier().text() + "\n")
+        monkeypatch.chdir(folder)
+        monkeypatch.delenv("GOVERNANCE_TOKEN", raising=False)
+        outsider = invoke("audit", "verify", base, "--pubkey", str(public), "--format", "json")
+        assert outsider.exit_code == 0, outsider.stderr
+        report = json.loads(outsider.stdout)
+        assert (report["tree_size"], report["entries_checked"], report["replayed"]) == (processes * each, 0, None)
+        assert report["tiles_fetched"] >= 1
+        monkeypatch.setenv("GOVERNANCE_TOKEN", auditor)
+        audited = invoke("audit", "verify", base, "--pubkey", str(public), "--format", "json")
+        assert audited.exit_code == 0, audited.stderr
+        report = json.loads(audited.stdout)
+        assert report["entries_checked"] == report["replayed"] == processes * each
+        other = invoke("audit", "verify", base, "--pubkey", str(public), "--origin", "example.org/other")
+        assert other.exit_code == 6 and "not example.org/other" in other.stderr
     finally:
         stop_server(process)
     assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
