@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from governance.features import feature_info, policy_domains
 from governance.policy import Atom, Condition, Policy, Rule
@@ -216,6 +216,9 @@ class CompiledPolicy:
         evidence and the evidence floor report on. Nothing else is derived."""
         self.scalar: tuple[ScalarRule, ...] = tuple(_scalar(condition) for condition in self.conditions)
         """The scalar evaluator: one closure per rule, giving its :class:`Outcome`."""
+        self.memo: dict[str, Any] = {}
+        """Per-policy parts of decision documents that no candidate changes, built on first use by
+        :mod:`governance.explain` and :mod:`governance.engine` (rule templates, fixed document parts)."""
         self._raising: dict[Tier, dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]] = {}
 
     # -- evaluators -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import datetime as dt
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import orjson
 from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter
 
 from governance.canonical import canonical_bytes, sha256_hex
@@ -247,7 +248,8 @@ class Decision(_Doc):
     _document: dict[str, Any] | None = PrivateAttr(default=None)
     _suites: tuple[Suite, ...] = PrivateAttr(default=())
     _lazy: bool = PrivateAttr(default=False)
-    _digest_of: _HasDigest | None = PrivateAttr(default=None)
+    _pending: PendingDocument | None = PrivateAttr(default=None)
+    _engine: bool = PrivateAttr(default=False)
 
     @classmethod
     def from_document(cls, document: dict[str, Any], *, suites: tuple[Suite, ...] = ()) -> Decision:
@@ -262,29 +264,29 @@ class Decision(_Doc):
         return decision
 
     @classmethod
-    def _from_engine(
-        cls, document: dict[str, Any], *, suites: tuple[Suite, ...], candidate: _HasDigest | None = None
-    ) -> Decision:
-        """A Decision over a document the engine has just built, without validating it again.
+    def _from_engine(cls, pending: PendingDocument, *, suites: tuple[Suite, ...]) -> Decision:
+        """A Decision over what the engine has just evaluated, its document built only when read.
 
-        The engine's own document is well-formed by construction (its parts are the typed dicts of
-        :mod:`governance._parts`, and the suite tests check every document ``decide`` writes against
-        this model), so it is not validated: each field becomes its typed value (validated alone) the
-        first time it is read, and the whole document is validated once before anything reads every
-        field at once (dumps, comparison, repr, copies, pickling). When ``candidate`` is given, the
-        document's ``candidate_digest`` is filled in from it on first use: the candidate's canonical
-        JSON and SHA-256 are computed only when the document, its bytes or that field are read.
-        Untrusted documents go through :meth:`from_document`.
+        ``pending`` is the engine's compact record of one evaluation. A field read alone (the tier, the
+        reasons, the rules not ruled out) is built from it by itself, then validated alone with that
+        field's type; any other field, :meth:`document`, the bytes and the digest build the whole
+        document (including the candidate's digest) once. The engine's own document is well-formed by
+        construction (its parts are the typed dicts of :mod:`governance._parts`, and the suite tests
+        check every document ``decide`` writes against this model), so it is not validated again;
+        whole-model operations (dumps, comparison, repr, copies, pickling) validate it once first.
+        Once the canonical bytes exist, the decision keeps them instead of the document, and reads the
+        document back from them if it is asked for again (the same JSON value). Untrusted documents go
+        through :meth:`from_document`.
         """
         decision = cls.__new__(cls)
         setattr_ = object.__setattr__
         setattr_(decision, "__dict__", {})
-        setattr_(decision, "__pydantic_fields_set__", set(document))
+        setattr_(decision, "__pydantic_fields_set__", set())
         setattr_(decision, "__pydantic_extra__", None)
         setattr_(
             decision,
             "__pydantic_private__",
-            {"_document": document, "_suites": suites, "_lazy": True, "_digest_of": candidate},
+            {"_document": None, "_suites": suites, "_lazy": True, "_pending": pending, "_engine": True},
         )
         return decision
 
@@ -294,8 +296,15 @@ class Decision(_Doc):
             private = self.__pydantic_private__
             if name not in _DEFAULTS or not private["_lazy"]:
                 return super().__getattr__(name)
-            document = self.document() if name == "candidate_digest" else private["_document"]
-            value = self.__dict__[name] = _field_value(name, document)
+            pending = private["_pending"]
+            raw = PART_WHOLE if pending is None else pending.part(name)
+            if raw is PART_WHOLE:
+                value = _field_value(name, self.document())
+            elif raw is PART_ABSENT:
+                value = _DEFAULTS[name]
+            else:
+                value = _typed(name, raw)
+            self.__dict__[name] = value
             return value
 
     def _complete(self) -> None:
@@ -304,10 +313,12 @@ class Decision(_Doc):
         if private is None or not private["_lazy"]:
             return
         fields = self.__dict__
+        document = self.document()
         if len(fields) < len(_DEFAULTS):
-            full = type(self).__pydantic_validator__.validate_python(self.document())
+            full = type(self).__pydantic_validator__.validate_python(document)
             for name, value in full.__dict__.items():
                 fields.setdefault(name, value)
+        object.__setattr__(self, "__pydantic_fields_set__", set(document))
         ordered = {name: fields[name] for name in _DEFAULTS}
         fields.clear()  # in field order, as validation gives them (dumps follow this order)
         fields.update(ordered)
@@ -326,10 +337,17 @@ class Decision(_Doc):
         return super().model_copy(**kwargs)
 
     def __eq__(self, other: object) -> bool:
+        """Equal when every field and the suites used are equal (not how each decision keeps its document)."""
+        if not isinstance(other, Decision):
+            return NotImplemented
         self._complete()
-        if isinstance(other, Decision):
-            other._complete()
-        return super().__eq__(other)
+        other._complete()
+        mine, theirs = self.__dict__, other.__dict__
+        return (
+            type(self) is type(other)
+            and self._suites == other._suites
+            and all(mine[name] == theirs[name] for name in _DEFAULTS)
+        )
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: never hashable
 
@@ -342,8 +360,7 @@ class Decision(_Doc):
         return super().__repr_args__()
 
     def __getstate__(self) -> dict[Any, Any]:
-        self._complete()
-        self.document()  # fills in a pending candidate digest, so no candidate is pickled
+        self._complete()  # builds the document: no pending record (nor its candidate) is pickled
         return super().__getstate__()
 
     def __copy__(self) -> Decision:
@@ -368,11 +385,16 @@ class Decision(_Doc):
         """The decision as a JSON-compatible dict (None-valued optional fields omitted); shared, read-only."""
         document = self._document
         if document is None:
-            document = self._document = self.model_dump(mode="json", exclude_none=True)
-        candidate = self._digest_of
-        if candidate is not None:
-            document["candidate_digest"] = candidate.digest
-            self._digest_of = None
+            pending = self._pending
+            canonical = self.__dict__.get("_canonical")
+            if pending is not None:
+                document = pending.document()
+                self._pending = None
+            elif canonical is not None:
+                document = orjson.loads(canonical)
+            else:
+                document = self.model_dump(mode="json", exclude_none=True)
+            self._document = document
         return document
 
     def canonical_json(self) -> bytes:
@@ -381,7 +403,10 @@ class Decision(_Doc):
 
     @cached_property
     def _canonical(self) -> bytes:
-        return canonical_bytes(self.document())
+        data = canonical_bytes(self.document())
+        if self._engine:
+            self._document = None  # kept as its bytes from now on; read back from them when asked for
+        return data
 
     @cached_property
     def digest(self) -> str:
@@ -395,9 +420,20 @@ class Decision(_Doc):
         return decision_html(self)
 
 
-class _HasDigest(Protocol):
-    @property
-    def digest(self) -> str: ...
+class PendingDocument(Protocol):
+    """What the engine hands a Decision: one evaluation, from which the document's parts are built."""
+
+    def part(self, name: str) -> Any:
+        """The JSON data of field ``name`` built alone, :data:`PART_ABSENT`, or :data:`PART_WHOLE`."""
+
+    def document(self) -> dict[str, Any]:
+        """The whole decision document."""
+
+
+PART_ABSENT: Any = object()
+"""Returned by :meth:`PendingDocument.part` for a field the document does not have."""
+PART_WHOLE: Any = object()
+"""Returned by :meth:`PendingDocument.part` for a field that is built with the whole document."""
 
 
 _DEFAULTS: dict[str, Any] = {name: info.default for name, info in Decision.model_fields.items()}
@@ -409,8 +445,13 @@ def _field_value(name: str, document: dict[str, Any]) -> Any:
     """The typed value of one field of a decision document, validated alone (its validator built once)."""
     if name not in document:
         return _DEFAULTS[name]
+    return _typed(name, document[name])
+
+
+def _typed(name: str, data: Any) -> Any:
+    """``data`` validated as field ``name`` of a decision."""
     adapter = _adapters.get(name)
     if adapter is None:
         annotation: Any = Decision.model_fields[name].annotation
         adapter = _adapters[name] = TypeAdapter(annotation)
-    return adapter.validate_python(document[name])
+    return adapter.validate_python(data)
