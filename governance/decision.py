@@ -9,12 +9,12 @@ from a clock or a random source.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import orjson
 from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter
 
+from governance._once import once
 from governance.canonical import canonical_bytes, sha256_hex
 from governance.evidence.suites import Suite
 from governance.tiers import Tier
@@ -218,6 +218,8 @@ class Decision(_Doc):
     Build with :func:`governance.decide`; ``canonical_json()`` is what is hashed and logged.
     """
 
+    model_config = ConfigDict(ignored_types=(once,))
+
     schema_version: int
     candidate_digest: str
     model: dict[str, str]
@@ -401,14 +403,14 @@ class Decision(_Doc):
         """RFC 8785 canonical JSON of :meth:`document`: the bytes that are hashed and logged."""
         return self._canonical
 
-    @cached_property
+    @once
     def _canonical(self) -> bytes:
         data = canonical_bytes(self.document())
         if self._engine:
             self._document = None  # kept as its bytes from now on; read back from them when asked for
         return data
 
-    @cached_property
+    @once
     def digest(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`."""
         return "sha256:" + sha256_hex(self._canonical)
