@@ -9,7 +9,7 @@ from a clock or a random source.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import orjson
 from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter
@@ -385,18 +385,18 @@ class Decision(_Doc):
 
     def document(self) -> dict[str, Any]:
         """The decision as a JSON-compatible dict (None-valued optional fields omitted); shared, read-only."""
-        document = self._document
+        private = _private(self)
+        document: dict[str, Any] | None = private["_document"]
         if document is None:
-            pending = self._pending
-            canonical = self.__dict__.get("_canonical")
+            pending = private["_pending"]
             if pending is not None:
                 document = pending.document()
-                self._pending = None
-            elif canonical is not None:
-                document = orjson.loads(canonical)
+                private["_pending"] = None
+            elif "_canonical" in self.__dict__:
+                document = orjson.loads(self.__dict__["_canonical"])
             else:
                 document = self.model_dump(mode="json", exclude_none=True)
-            self._document = document
+            private["_document"] = document
         return document
 
     def canonical_json(self) -> bytes:
@@ -406,8 +406,9 @@ class Decision(_Doc):
     @once
     def _canonical(self) -> bytes:
         data = canonical_bytes(self.document())
-        if self._engine:
-            self._document = None  # kept as its bytes from now on; read back from them when asked for
+        private = _private(self)
+        if private["_engine"]:
+            private["_document"] = None  # kept as its bytes from now on; read back from them when asked for
         return data
 
     @once
@@ -420,6 +421,11 @@ class Decision(_Doc):
         from governance._html import decision_html
 
         return decision_html(self)
+
+
+def _private(decision: Decision) -> dict[str, Any]:
+    """The private attributes of ``decision`` (a model with private attributes always has them)."""
+    return cast(dict[str, Any], decision.__pydantic_private__)
 
 
 class PendingDocument(Protocol):

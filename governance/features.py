@@ -397,7 +397,10 @@ class _Scalar:
         if self.candidate.evaluations:
             score, why = self.evidence[0][domain]
         else:
-            score, why = self.candidate.capability(domain), None
+            declared = self.candidate.capabilities.get(domain)
+            if declared is not None and not isinstance(declared, CapabilityScore):
+                return float(declared)  # a plain declared score (validated in [0, 1]): no interval to note
+            score, why = declared, None
         name = f"capability.{domain}"
         if score is None:
             self.missing[name] = why or f"no capability evidence for {domain}"
