@@ -304,8 +304,10 @@ class Decision(_Doc):
                 value = _field_value(name, self.document())
             elif raw is PART_ABSENT:
                 value = _DEFAULTS[name]
-            else:
+            elif raw and name in _VALIDATED_PARTS:
                 value = _typed(name, raw)
+            else:
+                value = raw  # typed already (a tier, the schema version), or an empty list
             self.__dict__[name] = value
             return value
 
@@ -432,12 +434,18 @@ class PendingDocument(Protocol):
     """What the engine hands a Decision: one evaluation, from which the document's parts are built."""
 
     def part(self, name: str) -> Any:
-        """The JSON data of field ``name`` built alone, :data:`PART_ABSENT`, or :data:`PART_WHOLE`."""
+        """Field ``name`` built alone, :data:`PART_ABSENT`, or :data:`PART_WHOLE`.
+
+        The fields in :data:`_VALIDATED_PARTS` come as JSON data (validated by the Decision with the
+        field's type); the others as their typed values (``tier`` a :class:`Tier`, ``schema_version`` an int).
+        """
 
     def document(self) -> dict[str, Any]:
         """The whole decision document."""
 
 
+_VALIDATED_PARTS = frozenset({"reasons", "not_ruled_out"})
+"""The fields :meth:`PendingDocument.part` gives as JSON data, validated when read."""
 PART_ABSENT: Any = object()
 """Returned by :meth:`PendingDocument.part` for a field the document does not have."""
 PART_WHOLE: Any = object()

@@ -135,18 +135,20 @@ class _Pending:
         self.result = result
 
     def part(self, name: str) -> Any:
-        """One field of the document as JSON data, built alone; ``PART_ABSENT`` or ``PART_WHOLE`` otherwise."""
+        """One field built alone (see :class:`~governance.decision.PendingDocument`), or a marker."""
         if name == "tier":
-            return self.result.tier.value
+            return self.result.tier
         three_valued = self.schema >= 2
         if name == "reasons":
-            return explain.reasons_of(self.compiled, self.evaluation.fired, self.features.values, three_valued)
+            fired = self.evaluation.fired
+            return explain.reasons_of(self.compiled, fired, self.features.values, three_valued) if fired else []
         if name == "not_ruled_out":
             if not three_valued:
                 return PART_ABSENT
-            return explain.not_ruled_out_of(self.compiled, self.result.not_ruled_out, self.features)
+            waiting = self.result.not_ruled_out
+            return explain.not_ruled_out_of(self.compiled, waiting, self.features) if waiting else []
         if name == "tier_on_evidence":
-            return self.result.tier_on_evidence.value if three_valued else PART_ABSENT
+            return self.result.tier_on_evidence if three_valued else PART_ABSENT
         if name == "schema_version":
             return self.schema
         return PART_WHOLE
