@@ -9,9 +9,9 @@ from a clock or a random source.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-import orjson
 from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter
 
 from governance._once import once
@@ -277,8 +277,9 @@ class Decision(_Doc):
         check every document ``decide`` writes against this model), so it is not validated again;
         whole-model operations (dumps, comparison, repr, copies, pickling) validate it once first.
         Once the canonical bytes exist, the decision keeps them instead of the document, and reads the
-        document back from them if it is asked for again (the same JSON value). Untrusted documents go
-        through :meth:`from_document`.
+        document back from them if it is asked for again: the same JSON value, its numbers read as RFC
+        8785 reads them (an integral number as an int, or as a double past 2**53), which validate and
+        encode exactly as before. Untrusted documents go through :meth:`from_document`.
         """
         decision = cls.__new__(cls)
         setattr_ = object.__setattr__
@@ -395,7 +396,7 @@ class Decision(_Doc):
                 document = pending.document()
                 private["_pending"] = None
             elif "_canonical" in self.__dict__:
-                document = orjson.loads(self.__dict__["_canonical"])
+                document = json.loads(self.__dict__["_canonical"], parse_int=_json_integer)
             else:
                 document = self.model_dump(mode="json", exclude_none=True)
             private["_document"] = document
@@ -423,6 +424,15 @@ class Decision(_Doc):
         from governance._html import decision_html
 
         return decision_html(self)
+
+
+def _json_integer(text: str) -> int | float:
+    """An integer token of canonical JSON as RFC 8785 reads it: a double past 2**53 (the digits of one)."""
+    value = int(text)
+    return value if -_EXACT < value < _EXACT else float(value)
+
+
+_EXACT = 2**53
 
 
 def _private(decision: Decision) -> dict[str, Any]:

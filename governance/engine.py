@@ -86,6 +86,10 @@ def _decide_one(
         # Decision schema 1 read a rule that was only not ruled out as fired: labels, obligations, reasons.
         evaluation = Evaluation(evaluation.raising, ())
     result = compiled.aggregate(evaluation, values)
+    adjustment = features.adjustment
+    if schema == 1 and adjustment is not None and adjustment.factor is None and compiled.reads("effective_flop"):
+        # Raised here, not when the document is first read: a decision that cannot be written is not made.
+        raise EngineError(_SCHEMA_1_OVERFLOW)
     pending = _Pending(candidate, compiled, as_of, schema, features, evaluation, result)
     decision = Decision._from_engine(pending, suites=features.suites)
     if logging_enabled():
@@ -237,6 +241,9 @@ def _fixed_parts(compiled: CompiledPolicy, as_of: dt.date) -> _Fixed:
     return cast(_Fixed, fixed)
 
 
+_SCHEMA_1_OVERFLOW = "this decision cannot be written in decision schema 1: its efficiency factor overflows"
+
+
 def _adjustment(adjustment: ComputeAdjustmentNote, three_valued: bool) -> AdjustmentDoc:
     out: AdjustmentDoc = {
         "reference_date": adjustment.reference_date.isoformat(),
@@ -252,7 +259,7 @@ def _adjustment(adjustment: ComputeAdjustmentNote, three_valued: bool) -> Adjust
         out["factor_note"] = f"2^{adjustment.doublings:.6g} is beyond the range of a double"
     else:
         # Schema 1 wrote the factor only; it never held a factor beyond a double (such decisions failed).
-        raise EngineError("this decision cannot be written in decision schema 1: its efficiency factor overflows")
+        raise EngineError(_SCHEMA_1_OVERFLOW)
     return out
 
 
