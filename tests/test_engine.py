@@ -399,7 +399,7 @@ class TestRecordedEvaluation:
                 assert entry == by_id[entry["rule"]], (policy.ref, entry["rule"])
             for entry in document.get("not_ruled_out", []):
                 expected = dict(by_id[entry["rule"]])
-                assert {key: entry[key] for key in expected} == expected, (policy.ref, entry["rule"])  # type: ignore[literal-required]
+                assert {key: entry[key] for key in expected} == expected, (policy.ref, entry["rule"])
             data = lazy.canonical_json()
             assert data == whole.canonical_json() == canonical_bytes_exact(document)
             again = lazy.document()  # read back from the bytes it kept
