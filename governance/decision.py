@@ -392,32 +392,33 @@ class Decision(_Doc):
         document: dict[str, Any] | None = private["_document"]
         if document is None:
             pending = private["_pending"]
+            canonical = self.__dict__.get("_canonical")
             if pending is not None:
                 document = pending.document()
-                private["_pending"] = None
-            elif "_canonical" in self.__dict__:
-                document = json.loads(self.__dict__["_canonical"], parse_int=_json_integer)
+            elif canonical is not None:
+                document = json.loads(canonical, parse_int=_json_integer)
             else:
                 document = self.model_dump(mode="json", exclude_none=True)
+            # The document is in place before the record goes: a thread that finds neither cannot exist.
             private["_document"] = document
+            private["_pending"] = None
         return document
 
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical JSON of :meth:`document`: the bytes that are hashed and logged."""
-        return self._canonical
-
-    @once
-    def _canonical(self) -> bytes:
-        data = canonical_bytes(self.document())
-        private = _private(self)
-        if private["_engine"]:
-            private["_document"] = None  # kept as its bytes from now on; read back from them when asked for
+        data: bytes | None = self.__dict__.get("_canonical")
+        if data is None:
+            data = self.__dict__["_canonical"] = canonical_bytes(self.document())
+            private = _private(self)
+            if private["_engine"]:
+                # Kept as its bytes from now on (stored above first); read back from them when asked for.
+                private["_document"] = None
         return data
 
     @once
     def digest(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`."""
-        return "sha256:" + sha256_hex(self._canonical)
+        return "sha256:" + sha256_hex(self.canonical_json())
 
     def _repr_html_(self) -> str:
         """The decision as escaped, self-contained HTML (Jupyter shows it for a cell's last value)."""
