@@ -99,6 +99,7 @@ def stages(passes: int) -> list[str]:
     evaluations = [compiled.evaluate_durable(f.values) for f in features]
     aggregates = [compiled.aggregate(e, f.values) for e, f in zip(evaluations, features, strict=True)]
     whole = [decide(c, bench, as_of=AS_OF).document() for c in candidates]
+    encoded = [canonical_bytes(document) for document in whole]
     cedar, durable = peers.CedarPeer(), peers.DurableAssertPeer()
     fresh: dict[str, list[Any]] = {}
 
@@ -130,7 +131,7 @@ def stages(passes: int) -> list[str]:
         "whole document from the record": lambda i: fresh["pending"][i].document(),
         "canonical JSON of the document": lambda i: canonical_bytes(whole[i]),
         "candidate digest (fresh candidate)": lambda i: fresh["digest"][i].digest,
-        "SHA-256 of the decision bytes": lambda i: sha256_hex(canonical_bytes(whole[i])),
+        "SHA-256 of the decision bytes": lambda i: sha256_hex(encoded[i]),
     }
     t = _turns(paths, passes, prepare)
     base = t["cedar.is_authorized"]
