@@ -38,6 +38,8 @@ __all__ = ["ENGINE_ERRORS", "DurableRuleset", "encode_number"]
 ENGINE_ERRORS: tuple[type[BaseException], ...] = (_engine.error,)
 """Every exception type the extension raises; all are translated to EngineError."""
 
+_INF = math.inf
+_NOT_FINITE = frozenset({"nan", "-inf", "inf"})
 _UNKNOWN = "1.7976931348623157e+308"
 _UNKNOWN_LOW = "-1.7976931348623157e+308"
 _OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt"}
@@ -50,14 +52,14 @@ _request_ids = itertools.count(1)
 
 def encode_number(value: float) -> str:
     """Write a float so that durable_rules' JSON parser reads back exactly the same double."""
-    if math.isinf(value) and value > 0:
+    if value == _INF:
         return _UNKNOWN
-    if not math.isfinite(value):
+    text = repr(value if type(value) is float else float(value))
+    if "e" in text:
+        mantissa, _, exponent = text.partition("e")
+        return text if "." in mantissa else f"{mantissa}.0e{exponent}"
+    if text in _NOT_FINITE:  # no exponent: ``nan`` and ``-inf`` are the only other forms without a digit
         raise EngineError(f"{value!r} cannot be passed to the rule engine")
-    text = repr(float(value))
-    mantissa, e, exponent = text.partition("e")
-    if e and "." not in mantissa:
-        return f"{mantissa}.0e{exponent}"
     return text
 
 
@@ -78,10 +80,11 @@ def _actions(message: str) -> list[tuple[str, object]]:
     else through the JSON parser.
     """
     head, marker, rest = message.partition(_ONE_ACTION)
-    if marker and head.startswith('{"') and '"' not in head[2:] and message.count('"m":') == 1:
-        end = min((i for i in (rest.find(","), rest.find("}")) if i >= 0), default=-1)
-        if end > 0 and rest[:end].isdigit():
-            return [(head[2:], int(rest[:end]))]
+    if marker and head.startswith('{"') and '"' not in head[2:] and '"m":' not in rest:
+        end = rest.find(",")  # the fact's next key follows its request id (or the fact ends there)
+        owner = rest[:end] if end > 0 else rest[: rest.find("}")]
+        if owner.isdigit():
+            return [(head[2:], int(owner))]
     return [(action, frame.get("m", {}).get("rid")) for action, frame in json.loads(message).items()]
 
 
@@ -107,6 +110,10 @@ class DurableRuleset:
                 if test.lower_bound:
                     lower.setdefault(test.feature, None)
         self._lower = tuple((slots[name], name) for name in lower)
+        self._lower_names = tuple(lower)
+        # The fact as a format string: the request id, then every value; the ``g`` slots follow when needed.
+        self._fact = '{"rid":%d' + "".join(f',"f{i}":%s' for i in range(len(self.features))) + "}"
+        self._fact_low = self._fact[:-1] + "".join(f',"g{slot}":%s' for slot, _ in self._lower) + "}"
         rules = ",".join(
             f'"{prefix}{index}":{{"all":[{{"m":{_expression(condition, slots, prefix == "d")}}}]}}'
             for index, condition in enumerate(compiled.conditions)
@@ -134,22 +141,21 @@ class DurableRuleset:
 
     def evaluate(self, values: Mapping[str, float]) -> Evaluation:
         """Assert the feature values as one fact; return the fired and the not-ruled-out rules."""
-        body = [f'"f{i}":{encode_number(values[name])}' for i, name in enumerate(self.features)]
-        if not any(values[name] == math.inf for _, name in self._lower):
+        rid = next(_request_ids)
+        body = [encode_number(values[name]) for name in self.features]
+        if _INF not in [values[name] for name in self._lower_names]:
             # Every value a lower-bound test reads is known, so each ``d<i>`` would test exactly what
             # ``p<i>`` tests: the fact carries no ``g`` slots, the ``d`` rules that read one cannot match,
             # and what fires is fired (nothing is only not ruled out). One pass instead of two.
-            possible, _ = self._fire(",".join(body))
+            possible, _ = self._fire(rid, self._fact % (rid, *body))
             return Evaluation(tuple(sorted(possible)), ())
-        for slot, name in self._lower:
+        for _, name in self._lower:
             value = values[name]
-            body.append(f'"g{slot}":{_UNKNOWN_LOW if value == math.inf else encode_number(value)}')
-        possible, definite = self._fire(",".join(body))
+            body.append(_UNKNOWN_LOW if value == _INF else encode_number(value))
+        possible, definite = self._fire(rid, self._fact_low % (rid, *body))
         return Evaluation(tuple(sorted(definite)), tuple(sorted(possible - definite)))
 
-    def _fire(self, body: str) -> tuple[set[int], set[int]]:
-        rid = next(_request_ids)
-        fact = f'{{"rid":{rid}{"," if body else ""}{body}}}'
+    def _fire(self, rid: int, fact: str) -> tuple[set[int], set[int]]:
         possible: set[int] = set()
         definite: set[int] = set()
         with self._lock:

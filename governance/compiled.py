@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from governance.features import feature_info, policy_domains
 from governance.policy import Atom, Condition, Policy, Rule
@@ -51,6 +51,7 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
 }
+_TIERS = tuple(Tier.from_rank(rank) for rank in range(len(Tier)))
 _cache: dict[str, CompiledPolicy] = {}
 _cache_lock = threading.Lock()
 
@@ -140,9 +141,11 @@ def _scalar(item: Test | Node) -> ScalarRule:
     return combined
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """Which rules fired and which are not ruled out (indexes into the policy's rules, ascending)."""
+class Evaluation(NamedTuple):
+    """Which rules fired and which are not ruled out (indexes into the policy's rules, ascending).
+
+    A named tuple: one is made per decision, and a tuple is cheaper to make than a frozen dataclass.
+    """
 
     fired: tuple[int, ...]
     not_ruled_out: tuple[int, ...]
@@ -153,8 +156,7 @@ class Evaluation:
         return tuple(sorted((*self.fired, *self.not_ruled_out)))
 
 
-@dataclass(frozen=True)
-class Aggregate:
+class Aggregate(NamedTuple):
     """What the evaluated rules decide: the tier, the findings, and what rests on missing evidence."""
 
     tier: Tier
@@ -216,6 +218,9 @@ class CompiledPolicy:
         evidence and the evidence floor report on. Nothing else is derived."""
         self.scalar: tuple[ScalarRule, ...] = tuple(_scalar(condition) for condition in self.conditions)
         """The scalar evaluator: one closure per rule, giving its :class:`Outcome`."""
+        self.memo: dict[str, Any] = {}
+        """Per-policy parts of decision documents that no candidate changes, built on first use by
+        :mod:`governance.explain` and :mod:`governance.engine` (rule templates, fixed document parts)."""
         self._raising: dict[Tier, dict[str, tuple[tuple[tuple[float, bool], ...], tuple[int, ...]]]] = {}
 
     # -- evaluators -------------------------------------------------------------------------------
@@ -252,15 +257,22 @@ class CompiledPolicy:
         evidence floor when a required domain has no evidence.
         """
         ranks = self.ranks
-        floor = any(values[gap] >= 1.0 for gap in self.required_gaps)
-        on_evidence = max([ranks[i] for i in evaluation.fired], default=0)
-        rank = max([ranks[i] for i in evaluation.not_ruled_out], default=on_evidence)
-        rank = max(rank, on_evidence, self.floor_rank if floor else 0)
-        findings = evaluation.fired
-        crossed = tuple(i for i in evaluation.not_ruled_out if i in self.crossed_when_not_ruled_out)
-        if crossed:
-            findings = tuple(sorted((*findings, *crossed)))
-        return Aggregate(Tier.from_rank(rank), findings, evaluation.not_ruled_out, floor, Tier.from_rank(on_evidence))
+        fired, not_ruled_out = evaluation
+        floor = False
+        for gap in self.required_gaps:
+            if values[gap] >= 1.0:
+                floor = True
+                break
+        on_evidence = max([ranks[i] for i in fired]) if fired else 0
+        rank = max(max([ranks[i] for i in not_ruled_out]), on_evidence) if not_ruled_out else on_evidence
+        if floor and self.floor_rank > rank:
+            rank = self.floor_rank
+        findings = fired
+        if not_ruled_out and self.crossed_when_not_ruled_out:
+            crossed = tuple(i for i in not_ruled_out if i in self.crossed_when_not_ruled_out)
+            if crossed:
+                findings = tuple(sorted((*findings, *crossed)))
+        return Aggregate(_TIERS[rank], findings, not_ruled_out, floor, _TIERS[on_evidence])
 
     def tier_of(self, rules: tuple[int, ...] | list[int]) -> Tier:
         """The most restrictive tier among ``rules``; ``open`` when there are none."""

@@ -9,11 +9,12 @@ from a clock or a random source.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+import json
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter
 
+from governance._once import once
 from governance.canonical import canonical_bytes, sha256_hex
 from governance.evidence.suites import Suite
 from governance.tiers import Tier
@@ -217,6 +218,8 @@ class Decision(_Doc):
     Build with :func:`governance.decide`; ``canonical_json()`` is what is hashed and logged.
     """
 
+    model_config = ConfigDict(ignored_types=(once,))
+
     schema_version: int
     candidate_digest: str
     model: dict[str, str]
@@ -247,7 +250,8 @@ class Decision(_Doc):
     _document: dict[str, Any] | None = PrivateAttr(default=None)
     _suites: tuple[Suite, ...] = PrivateAttr(default=())
     _lazy: bool = PrivateAttr(default=False)
-    _digest_of: _HasDigest | None = PrivateAttr(default=None)
+    _pending: PendingDocument | None = PrivateAttr(default=None)
+    _engine: bool = PrivateAttr(default=False)
 
     @classmethod
     def from_document(cls, document: dict[str, Any], *, suites: tuple[Suite, ...] = ()) -> Decision:
@@ -262,29 +266,30 @@ class Decision(_Doc):
         return decision
 
     @classmethod
-    def _from_engine(
-        cls, document: dict[str, Any], *, suites: tuple[Suite, ...], candidate: _HasDigest | None = None
-    ) -> Decision:
-        """A Decision over a document the engine has just built, without validating it again.
+    def _from_engine(cls, pending: PendingDocument, *, suites: tuple[Suite, ...]) -> Decision:
+        """A Decision over what the engine has just evaluated, its document built only when read.
 
-        The engine's own document is well-formed by construction (its parts are the typed dicts of
-        :mod:`governance._parts`, and the suite tests check every document ``decide`` writes against
-        this model), so it is not validated: each field becomes its typed value (validated alone) the
-        first time it is read, and the whole document is validated once before anything reads every
-        field at once (dumps, comparison, repr, copies, pickling). When ``candidate`` is given, the
-        document's ``candidate_digest`` is filled in from it on first use: the candidate's canonical
-        JSON and SHA-256 are computed only when the document, its bytes or that field are read.
-        Untrusted documents go through :meth:`from_document`.
+        ``pending`` is the engine's compact record of one evaluation. A field read alone (the tier, the
+        reasons, the rules not ruled out) is built from it by itself, then validated alone with that
+        field's type; any other field, :meth:`document`, the bytes and the digest build the whole
+        document (including the candidate's digest) once. The engine's own document is well-formed by
+        construction (its parts are the typed dicts of :mod:`governance._parts`, and the suite tests
+        check every document ``decide`` writes against this model), so it is not validated again;
+        whole-model operations (dumps, comparison, repr, copies, pickling) validate it once first.
+        Once the canonical bytes exist, the decision keeps them instead of the document, and reads the
+        document back from them if it is asked for again: the same JSON value, its numbers read as RFC
+        8785 reads them (an integral number as an int, or as a double past 2**53), which validate and
+        encode exactly as before. Untrusted documents go through :meth:`from_document`.
         """
         decision = cls.__new__(cls)
         setattr_ = object.__setattr__
         setattr_(decision, "__dict__", {})
-        setattr_(decision, "__pydantic_fields_set__", set(document))
+        setattr_(decision, "__pydantic_fields_set__", set())
         setattr_(decision, "__pydantic_extra__", None)
         setattr_(
             decision,
             "__pydantic_private__",
-            {"_document": document, "_suites": suites, "_lazy": True, "_digest_of": candidate},
+            {"_document": None, "_suites": suites, "_lazy": True, "_pending": pending, "_engine": True},
         )
         return decision
 
@@ -294,8 +299,17 @@ class Decision(_Doc):
             private = self.__pydantic_private__
             if name not in _DEFAULTS or not private["_lazy"]:
                 return super().__getattr__(name)
-            document = self.document() if name == "candidate_digest" else private["_document"]
-            value = self.__dict__[name] = _field_value(name, document)
+            pending = private["_pending"]
+            raw = PART_WHOLE if pending is None else pending.part(name)
+            if raw is PART_WHOLE:
+                value = _field_value(name, self.document())
+            elif raw is PART_ABSENT:
+                value = _DEFAULTS[name]
+            elif raw and name in _VALIDATED_PARTS:
+                value = _typed(name, raw)
+            else:
+                value = raw  # typed already (a tier, the schema version), or an empty list
+            self.__dict__[name] = value
             return value
 
     def _complete(self) -> None:
@@ -304,10 +318,12 @@ class Decision(_Doc):
         if private is None or not private["_lazy"]:
             return
         fields = self.__dict__
+        document = self.document()
         if len(fields) < len(_DEFAULTS):
-            full = type(self).__pydantic_validator__.validate_python(self.document())
+            full = type(self).__pydantic_validator__.validate_python(document)
             for name, value in full.__dict__.items():
                 fields.setdefault(name, value)
+        object.__setattr__(self, "__pydantic_fields_set__", set(document))
         ordered = {name: fields[name] for name in _DEFAULTS}
         fields.clear()  # in field order, as validation gives them (dumps follow this order)
         fields.update(ordered)
@@ -326,10 +342,17 @@ class Decision(_Doc):
         return super().model_copy(**kwargs)
 
     def __eq__(self, other: object) -> bool:
+        """Equal when every field and the suites used are equal (not how each decision keeps its document)."""
+        if not isinstance(other, Decision):
+            return NotImplemented
         self._complete()
-        if isinstance(other, Decision):
-            other._complete()
-        return super().__eq__(other)
+        other._complete()
+        mine, theirs = self.__dict__, other.__dict__
+        return (
+            type(self) is type(other)
+            and self._suites == other._suites
+            and all(mine[name] == theirs[name] for name in _DEFAULTS)
+        )
 
     __hash__ = None  # type: ignore[assignment]  # lists inside: never hashable
 
@@ -342,8 +365,7 @@ class Decision(_Doc):
         return super().__repr_args__()
 
     def __getstate__(self) -> dict[Any, Any]:
-        self._complete()
-        self.document()  # fills in a pending candidate digest, so no candidate is pickled
+        self._complete()  # builds the document: no pending record (nor its candidate) is pickled
         return super().__getstate__()
 
     def __copy__(self) -> Decision:
@@ -366,27 +388,37 @@ class Decision(_Doc):
 
     def document(self) -> dict[str, Any]:
         """The decision as a JSON-compatible dict (None-valued optional fields omitted); shared, read-only."""
-        document = self._document
+        private = _private(self)
+        document: dict[str, Any] | None = private["_document"]
         if document is None:
-            document = self._document = self.model_dump(mode="json", exclude_none=True)
-        candidate = self._digest_of
-        if candidate is not None:
-            document["candidate_digest"] = candidate.digest
-            self._digest_of = None
+            pending = private["_pending"]
+            canonical = self.__dict__.get("_canonical")
+            if pending is not None:
+                document = pending.document()
+            elif canonical is not None:
+                document = json.loads(canonical, parse_int=_json_integer)
+            else:
+                document = self.model_dump(mode="json", exclude_none=True)
+            # The document is in place before the record goes: a thread that finds neither cannot exist.
+            private["_document"] = document
+            private["_pending"] = None
         return document
 
     def canonical_json(self) -> bytes:
         """RFC 8785 canonical JSON of :meth:`document`: the bytes that are hashed and logged."""
-        return self._canonical
+        data: bytes | None = self.__dict__.get("_canonical")
+        if data is None:
+            data = self.__dict__["_canonical"] = canonical_bytes(self.document())
+            private = _private(self)
+            if private["_engine"]:
+                # Kept as its bytes from now on (stored above first); read back from them when asked for.
+                private["_document"] = None
+        return data
 
-    @cached_property
-    def _canonical(self) -> bytes:
-        return canonical_bytes(self.document())
-
-    @cached_property
+    @once
     def digest(self) -> str:
         """``sha256:<hex>`` of :meth:`canonical_json`."""
-        return "sha256:" + sha256_hex(self._canonical)
+        return "sha256:" + sha256_hex(self.canonical_json())
 
     def _repr_html_(self) -> str:
         """The decision as escaped, self-contained HTML (Jupyter shows it for a cell's last value)."""
@@ -395,9 +427,40 @@ class Decision(_Doc):
         return decision_html(self)
 
 
-class _HasDigest(Protocol):
-    @property
-    def digest(self) -> str: ...
+def _json_integer(text: str) -> int | float:
+    """An integer token of canonical JSON as RFC 8785 reads it: a double past 2**53 (the digits of one)."""
+    value = int(text)
+    return value if -_EXACT < value < _EXACT else float(value)
+
+
+_EXACT = 2**53
+
+
+def _private(decision: Decision) -> dict[str, Any]:
+    """The private attributes of ``decision`` (a model with private attributes always has them)."""
+    return cast(dict[str, Any], decision.__pydantic_private__)
+
+
+class PendingDocument(Protocol):
+    """What the engine hands a Decision: one evaluation, from which the document's parts are built."""
+
+    def part(self, name: str) -> Any:
+        """Field ``name`` built alone, :data:`PART_ABSENT`, or :data:`PART_WHOLE`.
+
+        The fields in :data:`_VALIDATED_PARTS` come as JSON data (validated by the Decision with the
+        field's type); the others as their typed values (``tier`` a :class:`Tier`, ``schema_version`` an int).
+        """
+
+    def document(self) -> dict[str, Any]:
+        """The whole decision document."""
+
+
+_VALIDATED_PARTS = frozenset({"reasons", "not_ruled_out"})
+"""The fields :meth:`PendingDocument.part` gives as JSON data, validated when read."""
+PART_ABSENT: Any = object()
+"""Returned by :meth:`PendingDocument.part` for a field the document does not have."""
+PART_WHOLE: Any = object()
+"""Returned by :meth:`PendingDocument.part` for a field that is built with the whole document."""
 
 
 _DEFAULTS: dict[str, Any] = {name: info.default for name, info in Decision.model_fields.items()}
@@ -409,8 +472,13 @@ def _field_value(name: str, document: dict[str, Any]) -> Any:
     """The typed value of one field of a decision document, validated alone (its validator built once)."""
     if name not in document:
         return _DEFAULTS[name]
+    return _typed(name, document[name])
+
+
+def _typed(name: str, data: Any) -> Any:
+    """``data`` validated as field ``name`` of a decision."""
     adapter = _adapters.get(name)
     if adapter is None:
         annotation: Any = Decision.model_fields[name].annotation
         adapter = _adapters[name] = TypeAdapter(annotation)
-    return adapter.validate_python(document[name])
+    return adapter.validate_python(data)

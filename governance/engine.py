@@ -15,16 +15,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from governance import explain
 from governance._parts import AdjustmentDoc
 from governance.candidate import Candidate
-from governance.compiled import Evaluation, compile_policy
-from governance.decision import DECISION_SCHEMA_VERSION, SUPPORTED_DECISION_SCHEMAS, Decision
+from governance.compiled import Aggregate, CompiledPolicy, Evaluation, compile_policy
+from governance.decision import (
+    DECISION_SCHEMA_VERSION,
+    PART_ABSENT,
+    PART_WHOLE,
+    SUPPORTED_DECISION_SCHEMAS,
+    Decision,
+)
 from governance.evidence.suites import Suite, SuiteCatalogue, shipped_suites
 from governance.exceptions import EngineError, InputError
-from governance.features import ComputeAdjustmentNote, extract_features
+from governance.features import ComputeAdjustmentNote, FeatureVector, extract_features
 from governance.logs import get_logger, logging_enabled
 from governance.policy import Policy, PolicyKind
 from governance.tiers import Tier
@@ -80,76 +86,162 @@ def _decide_one(
         # Decision schema 1 read a rule that was only not ruled out as fired: labels, obligations, reasons.
         evaluation = Evaluation(evaluation.raising, ())
     result = compiled.aggregate(evaluation, values)
-    tier = result.tier
-    rules = policy.rules
-
-    missing = explain.missing_evidence(compiled, features)
-    labels = {label for i in result.findings for label in rules[i].labels}
-    attached: dict[str, list[str]] = {}
-    for i in result.findings:
-        for obligation in rules[i].obligations:
-            attached.setdefault(obligation, []).append(rules[i].id)
-    if result.floor:
-        labels.update(policy.evidence.if_missing_labels)
-        for obligation in policy.evidence.if_missing_obligations:
-            attached.setdefault(obligation, []).append("evidence.if_missing")
-
-    three_valued = schema >= 2
-    reasons = [explain.reason(rules[i], policy, values, three_valued=three_valued) for i in evaluation.fired]
-    reasons.sort(key=lambda r: (-Tier(r["tier"]).rank, r["rule"]))
-    model = {"name": candidate.model.name, "developer": candidate.model.developer}
-    if candidate.model.version:
-        model["version"] = candidate.model.version
-
-    document: dict[str, Any] = {
-        "schema_version": schema,
-        "candidate_digest": "",  # filled in from the candidate when the document is first read
-        "model": model,
-        "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
-        "engine": {"name": ENGINE_NAME, "version": ENGINE_VERSION},
-        "as_of": as_of.isoformat(),
-        "in_force": policy.in_force(as_of),
-        "tier": tier.value,
-        "reasons": reasons,
-        "labels": sorted(labels),
-        "obligations": explain.obligations(policy, attached),
-        "missing_evidence": missing,
-        "nearest_thresholds": explain.nearest_thresholds(compiled, values, tier),
-        "interval_resolutions": explain.interval_resolutions(compiled, features),
-    }
-    if three_valued:
-        waiting = [explain.not_ruled_out(rules[i], policy, features, compiled.domains) for i in result.not_ruled_out]
-        waiting.sort(key=lambda r: (-Tier(r["tier"]).rank, r["rule"]))
-        document["not_ruled_out"] = waiting
-        document["tier_on_evidence"] = result.tier_on_evidence.value
-    note = _in_force_note(policy, as_of)
-    if note is not None:
-        document["in_force_note"] = note
-    if tier is Tier.STAGED and policy.plan:
-        document["plan"] = compiled.plan_document()
-    if features.adjustment is not None and compiled.reads("effective_flop"):
-        document["compute_adjustment"] = _adjustment(features.adjustment, three_valued)
-    if features.evidence:
-        document["evidence"] = features.evidence
-    if three_valued and features.suites:
-        document["suites"] = [
-            {"id": suite.id, "version": suite.version, "digest": suite.digest} for suite in features.suites
-        ]
-    decision = Decision._from_engine(document, suites=features.suites, candidate=candidate)
+    adjustment = features.adjustment
+    if schema == 1 and adjustment is not None and adjustment.factor is None and compiled.reads("effective_flop"):
+        # Raised here, not when the document is first read: a decision that cannot be written is not made.
+        raise EngineError(_SCHEMA_1_OVERFLOW)
+    pending = _Pending(candidate, compiled, as_of, schema, features, evaluation, result)
+    decision = Decision._from_engine(pending, suites=features.suites)
     if logging_enabled():
+        rules = policy.rules
         get_logger("governance.decision").info(
             "decision",
             candidate=candidate.model.name,
             candidate_digest=candidate.digest,
             policy=policy.ref,
             policy_digest=policy.digest,
-            as_of=document["as_of"],
-            tier=tier.value,
+            as_of=as_of.isoformat(),
+            tier=result.tier.value,
             rules=[rules[i].id for i in evaluation.fired],
             not_ruled_out=[rules[i].id for i in result.not_ruled_out],
             evaluator=evaluator,
         )
     return decision
+
+
+class _Pending:
+    """One evaluation, kept compactly: the decision document's parts are built from it when first read.
+
+    It holds the candidate, the derived features and the indexes of the rules that fired or are not
+    ruled out; the explanation (reasons, obligations, missing evidence, nearest thresholds, interval
+    resolutions) is computed from them on demand, and :meth:`document` builds the whole document,
+    always the same for the same record.
+    """
+
+    __slots__ = ("as_of", "candidate", "compiled", "evaluation", "features", "result", "schema")
+
+    def __init__(
+        self,
+        candidate: Candidate,
+        compiled: CompiledPolicy,
+        as_of: dt.date,
+        schema: int,
+        features: FeatureVector,
+        evaluation: Evaluation,
+        result: Aggregate,
+    ) -> None:
+        self.candidate = candidate
+        self.compiled = compiled
+        self.as_of = as_of
+        self.schema = schema
+        self.features = features
+        self.evaluation = evaluation
+        self.result = result
+
+    def part(self, name: str) -> Any:
+        """One field built alone (see :class:`~governance.decision.PendingDocument`), or a marker."""
+        if name == "tier":
+            return self.result.tier
+        three_valued = self.schema >= 2
+        if name == "reasons":
+            fired = self.evaluation.fired
+            return explain.reasons_of(self.compiled, fired, self.features.values, three_valued) if fired else []
+        if name == "not_ruled_out":
+            if not three_valued:
+                return PART_ABSENT
+            waiting = self.result.not_ruled_out
+            return explain.not_ruled_out_of(self.compiled, waiting, self.features) if waiting else []
+        if name == "tier_on_evidence":
+            return self.result.tier_on_evidence if three_valued else PART_ABSENT
+        if name == "schema_version":
+            return self.schema
+        return PART_WHOLE
+
+    def document(self) -> dict[str, Any]:
+        """The whole decision document."""
+        compiled, features, result, schema = self.compiled, self.features, self.result, self.schema
+        policy, candidate = compiled.policy, self.candidate
+        values = features.values
+        tier = result.tier
+        rules = policy.rules
+        labels = {label for i in result.findings for label in rules[i].labels}
+        attached: dict[str, list[str]] = {}
+        for i in result.findings:
+            for obligation in rules[i].obligations:
+                attached.setdefault(obligation, []).append(rules[i].id)
+        if result.floor:
+            labels.update(policy.evidence.if_missing_labels)
+            for obligation in policy.evidence.if_missing_obligations:
+                attached.setdefault(obligation, []).append("evidence.if_missing")
+        three_valued = schema >= 2
+        model = {"name": candidate.model.name, "developer": candidate.model.developer}
+        if candidate.model.version:
+            model["version"] = candidate.model.version
+        fixed = _fixed_parts(compiled, self.as_of)
+        document: dict[str, Any] = {
+            "schema_version": schema,
+            "candidate_digest": candidate.digest,
+            "model": model,
+            "policy": dict(fixed.policy),
+            "engine": dict(fixed.engine),
+            "as_of": fixed.as_of,
+            "in_force": fixed.in_force,
+            "tier": tier.value,
+            "reasons": explain.reasons_of(compiled, self.evaluation.fired, values, three_valued),
+            "labels": sorted(labels),
+            "obligations": explain.obligations(policy, attached),
+            "missing_evidence": explain.missing_evidence(compiled, features),
+            "nearest_thresholds": explain.nearest_thresholds(compiled, values, tier),
+            "interval_resolutions": explain.interval_resolutions(compiled, features),
+        }
+        if three_valued:
+            document["not_ruled_out"] = explain.not_ruled_out_of(compiled, result.not_ruled_out, features)
+            document["tier_on_evidence"] = result.tier_on_evidence.value
+        if fixed.note is not None:
+            document["in_force_note"] = fixed.note
+        if tier is Tier.STAGED and policy.plan:
+            document["plan"] = compiled.plan_document()
+        if features.adjustment is not None and compiled.reads("effective_flop"):
+            document["compute_adjustment"] = _adjustment(features.adjustment, three_valued)
+        if features.evidence:
+            document["evidence"] = features.evidence
+        if three_valued and features.suites:
+            document["suites"] = [
+                {"id": suite.id, "version": suite.version, "digest": suite.digest} for suite in features.suites
+            ]
+        return document
+
+
+class _Fixed:
+    """The parts of a decision document that depend only on the policy and the date."""
+
+    __slots__ = ("as_of", "engine", "in_force", "note", "policy")
+
+    def __init__(self, policy: Policy, as_of: dt.date) -> None:
+        self.policy = {"id": policy.id, "version": policy.version, "digest": policy.digest}
+        self.engine = {"name": ENGINE_NAME, "version": ENGINE_VERSION}
+        self.as_of = as_of.isoformat()
+        self.in_force = policy.in_force(as_of)
+        self.note = _in_force_note(policy, as_of)
+
+
+_FIXED_DATES = 64
+"""How many dates' fixed parts a compiled policy keeps."""
+
+
+def _fixed_parts(compiled: CompiledPolicy, as_of: dt.date) -> _Fixed:
+    dates = compiled.memo.get("fixed")
+    if not isinstance(dates, dict):
+        dates = compiled.memo["fixed"] = {}
+    fixed = dates.get(as_of)
+    if fixed is None:
+        fixed = _Fixed(compiled.policy, as_of)
+        if len(dates) < _FIXED_DATES:
+            dates[as_of] = fixed
+    return cast(_Fixed, fixed)
+
+
+_SCHEMA_1_OVERFLOW = "this decision cannot be written in decision schema 1: its efficiency factor overflows"
 
 
 def _adjustment(adjustment: ComputeAdjustmentNote, three_valued: bool) -> AdjustmentDoc:
@@ -167,7 +259,7 @@ def _adjustment(adjustment: ComputeAdjustmentNote, three_valued: bool) -> Adjust
         out["factor_note"] = f"2^{adjustment.doublings:.6g} is beyond the range of a double"
     else:
         # Schema 1 wrote the factor only; it never held a factor beyond a double (such decisions failed).
-        raise EngineError("this decision cannot be written in decision schema 1: its efficiency factor overflows")
+        raise EngineError(_SCHEMA_1_OVERFLOW)
     return out
 
 

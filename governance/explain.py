@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, cast
 
 from governance._parts import (
     AtomDoc,
@@ -24,7 +24,7 @@ from governance._parts import (
     ReasonDoc,
     SourceDoc,
 )
-from governance.compiled import CompiledPolicy
+from governance.compiled import CompiledPolicy, Node
 from governance.features import FeatureVector, feature_info, scale_by_power_of_two
 from governance.policy import Atom, Condition, Policy, Rule
 from governance.tiers import Tier
@@ -36,10 +36,13 @@ __all__ = [
     "missing_evidence",
     "nearest_thresholds",
     "not_ruled_out",
+    "not_ruled_out_of",
     "num",
     "obligations",
     "ratio",
     "reason",
+    "reason_of",
+    "reasons_of",
     "source_ref",
 ]
 
@@ -132,8 +135,109 @@ def reason(rule: Rule, policy: Policy, values: Mapping[str, float], *, three_val
     }
 
 
+class _RuleTemplate:
+    """The parts of one rule's reason that no candidate changes, built once per compiled policy."""
+
+    __slots__ = ("atoms", "labels", "obligations", "rank", "rationale", "rule", "source", "tier")
+
+    def __init__(self, compiled: CompiledPolicy, index: int) -> None:
+        rule = compiled.rules[index]
+        self.rule = rule.id
+        self.tier = rule.tier.value
+        self.rank = rule.tier.rank
+        self.rationale = rule.rationale
+        self.source = source_ref(compiled.policy, rule.source)
+        self.labels = sorted(rule.labels)
+        self.obligations = sorted(rule.obligations)
+        condition = compiled.conditions[index]
+        tests = condition.tests() if isinstance(condition, Node) else (condition,)
+        self.atoms = tuple(
+            (
+                test.feature,
+                test.op,
+                test.threshold,
+                num(test.threshold),
+                test.feature in _COMPUTE and test.threshold > 0,
+            )
+            for test in tests
+        )
+
+
+def _templates(compiled: CompiledPolicy) -> tuple[_RuleTemplate, ...]:
+    templates = compiled.memo.get("reasons")
+    if templates is None:
+        templates = compiled.memo["reasons"] = tuple(
+            _RuleTemplate(compiled, index) for index in range(len(compiled.rules))
+        )
+    return cast(tuple[_RuleTemplate, ...], templates)
+
+
+def reason_of(compiled: CompiledPolicy, index: int, values: Mapping[str, float], three_valued: bool) -> ReasonDoc:
+    """The reason of rule ``index`` of ``compiled``: :func:`reason` from the rule's fixed parts, built once."""
+    template = _templates(compiled)[index]
+    atoms: list[AtomDoc] = []
+    for feature, op, threshold, written, compute in template.atoms:
+        value = values[feature]
+        if value == math.inf or value == -math.inf:
+            unknown = three_valued
+            atom: AtomDoc = {
+                "feature": feature,
+                "op": op,
+                "threshold": written,
+                "holds": False if unknown else _holds(op, value, threshold),
+            }
+            if unknown:
+                atom["unknown"] = True
+        else:
+            atom = {
+                "feature": feature,
+                "op": op,
+                "threshold": written,
+                "holds": _holds(op, value, threshold),
+                "value": num(value),
+                "margin": difference(value, threshold) if three_valued else num(value - threshold),
+            }
+            if compute:
+                atom["ratio"] = ratio(value, threshold) if three_valued else num(value / threshold)
+        atoms.append(atom)
+    return {
+        "rule": template.rule,
+        "tier": template.tier,
+        "rationale": template.rationale,
+        "source": dict(template.source),  # type: ignore[typeddict-item]
+        "labels": list(template.labels),
+        "obligations": list(template.obligations),
+        "atoms": atoms,
+    }
+
+
+def reasons_of(
+    compiled: CompiledPolicy, indices: tuple[int, ...], values: Mapping[str, float], three_valued: bool
+) -> list[ReasonDoc]:
+    """The reasons of the rules ``indices``, most restrictive tier first, then by rule id."""
+    templates = _templates(compiled)
+    order = sorted(indices, key=lambda i: (-templates[i].rank, templates[i].rule))
+    return [reason_of(compiled, i, values, three_valued) for i in order]
+
+
 def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: tuple[str, ...]) -> NotRuledOutDoc:
     """A rule that would fire if some unknown input were high enough: what it waits on, and what settles it."""
+    return _waiting(rule, policy, features, domains, reason(rule, policy, features.values))
+
+
+def not_ruled_out_of(
+    compiled: CompiledPolicy, indices: tuple[int, ...], features: FeatureVector
+) -> list[NotRuledOutDoc]:
+    """:func:`not_ruled_out` of the rules ``indices`` (most restrictive tier first, then by rule id)."""
+    templates = _templates(compiled)
+    order = sorted(indices, key=lambda i: (-templates[i].rank, templates[i].rule))
+    rules, policy, values = compiled.rules, compiled.policy, features.values
+    return [_waiting(rules[i], policy, features, compiled.domains, reason_of(compiled, i, values, True)) for i in order]
+
+
+def _waiting(
+    rule: Rule, policy: Policy, features: FeatureVector, domains: tuple[str, ...], base: ReasonDoc
+) -> NotRuledOutDoc:
     values = features.values
     waiting: dict[str, None] = {}
     for atom in rule.when.atoms():
@@ -144,7 +248,6 @@ def not_ruled_out(rule: Rule, policy: Policy, features: FeatureVector, domains: 
         info = feature_info(feature, domains)
         settle.append(info.settled_by if info is not None else f"a known value of {feature}")
     declared = rule.cannot_rule_out
-    base = reason(rule, policy, values)
     entry: NotRuledOutDoc = {
         "rule": base["rule"],
         "tier": base["tier"],

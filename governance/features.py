@@ -38,13 +38,14 @@ Catalogue (``<d>`` is any risk domain, built-in or declared by the policy):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
+from governance._once import once
 from governance.candidate import (
     BUILTIN_DOMAINS,
     Candidate,
@@ -345,7 +346,7 @@ class _Scalar:
         self.adjustment: ComputeAdjustmentNote | None = None
         self.used_suites: dict[str, Suite] = {}
 
-    @cached_property
+    @once
     def flop(self) -> float:
         value = self.candidate.compute.training_flop
         flop, note = _resolve_flop(value, self.policy.parameters.compute_stance)
@@ -359,11 +360,11 @@ class _Scalar:
             )
         return flop
 
-    @cached_property
+    @once
     def release(self) -> dict[str, float]:
         return release_features(self.candidate.release)
 
-    @cached_property
+    @once
     def evidence(self) -> tuple[dict[str, tuple[CapabilityScore | None, str | None]], dict[str, dict[str, object]]]:
         """Per domain the capability read (and why it is unknown), and the decision's evidence records."""
         domains = policy_domains(self.policy)
@@ -396,7 +397,10 @@ class _Scalar:
         if self.candidate.evaluations:
             score, why = self.evidence[0][domain]
         else:
-            score, why = self.candidate.capability(domain), None
+            declared = self.candidate.capabilities.get(domain)
+            if declared is not None and not isinstance(declared, CapabilityScore):
+                return float(declared)  # a plain declared score (validated in [0, 1]): no interval to note
+            score, why = declared, None
         name = f"capability.{domain}"
         if score is None:
             self.missing[name] = why or f"no capability evidence for {domain}"
@@ -405,7 +409,7 @@ class _Scalar:
             self.intervals.append(IntervalNote(name, score.lower, score.score, score.upper, score.upper, "upper_bound"))
         return score.bound
 
-    @cached_property
+    @once
     def facts(self) -> dict[str, float]:
         """The facts only a candidate states (monetisation, establishment, Code of Practice chapters)."""
         return stated_facts(self.candidate)
@@ -626,8 +630,12 @@ def _domain_feature(name: str, domains: tuple[str, ...]) -> Feature | None:
     return Feature(info, gap_scalar, gap_column)
 
 
+@functools.lru_cache(maxsize=4096)
 def feature(name: str, domains: tuple[str, ...] = BUILTIN_DOMAINS) -> Feature | None:
-    """The registry entry of feature ``name`` (its meaning and both derivations), or None."""
+    """The registry entry of feature ``name`` (its meaning and both derivations), or None.
+
+    Entries are made once per name and domains (a decision asks for the same few every time).
+    """
     return _REGISTRY.get(name) or _domain_feature(name, domains)
 
 

@@ -6,13 +6,31 @@ import datetime as dt
 import math
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from governance import Decision, InputError, Tier, decide, load_policy
-from governance.canonical import canonical_bytes
+from governance import (
+    Candidate,
+    Decision,
+    EngineError,
+    InputError,
+    Tier,
+    decide,
+    discover_policies,
+    explain,
+    load_policy,
+)
+from governance.canonical import canonical_bytes, canonical_bytes_exact
+from governance.decision import SUPPORTED_DECISION_SCHEMAS
+from governance.evidence.suites import shipped_suites
+from governance.features import extract_features
 from tests.helpers import COMPUTE_RULES, make_candidate, make_policy
+from tests.strategies import any_candidates, any_dates
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = make_policy(COMPUTE_RULES)
+SHIPPED = [entry.policy for entry in discover_policies()]
+SUITES = shipped_suites()
 
 
 def _tier(flop: object, **kwargs: object) -> Tier:
@@ -344,3 +362,55 @@ class TestEngineBuiltDecision:
         document = dict(decide(make_candidate(2e25), POLICY, as_of=AS_OF).document(), tier="lenient")
         with pytest.raises(ValueError, match="tier"):
             Decision.from_document(document)
+
+
+class TestRecordedEvaluation:
+    """A decision holds its evaluation and builds each part when read; nothing read alters the bytes."""
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(candidate=any_candidates(), day=any_dates(), schema=st.sampled_from(SUPPORTED_DECISION_SCHEMAS))
+    def test_parts_read_alone_match_the_whole(self, candidate: Candidate, day: dt.date, schema: int) -> None:
+        """Under every shipped policy: reasons and rules not ruled out read alone equal the whole document's,
+        the per-policy rule templates give what the general reason builder gives, and the bytes are the
+        same whichever part was read first (and after the document is read back from them)."""
+        for policy in SHIPPED:
+            try:
+                lazy = decide(candidate, policy, as_of=day, suites=SUITES, schema=schema)
+            except EngineError:
+                assert schema == 1  # an efficiency factor beyond a double: refused when deciding, not later
+                continue
+            first = (lazy.tier, lazy.reasons, lazy.not_ruled_out, lazy.tier_on_evidence)
+            whole = decide(candidate, policy, as_of=day, suites=SUITES, schema=schema)
+            document = whole.document()
+            validated = Decision.from_document(document)
+            assert first == (
+                validated.tier,
+                validated.reasons,
+                validated.not_ruled_out,
+                validated.tier_on_evidence,
+            ), policy.ref
+            values = extract_features(candidate, policy, day, SUITES).values
+            general = [
+                explain.reason(policy.rules[index], policy, values, three_valued=schema >= 2)
+                for index in range(len(policy.rules))
+            ]
+            by_id = {entry["rule"]: entry for entry in general}
+            for entry in document["reasons"]:
+                assert entry == by_id[entry["rule"]], (policy.ref, entry["rule"])
+            for entry in document.get("not_ruled_out", []):
+                expected = dict(by_id[entry["rule"]])
+                assert {key: entry[key] for key in expected} == expected, (policy.ref, entry["rule"])
+            data = lazy.canonical_json()
+            assert data == whole.canonical_json() == canonical_bytes_exact(document)
+            again = lazy.document()  # read back from the bytes it kept
+            assert again == document and canonical_bytes(again) == data
+            assert lazy == Decision.from_document(document, suites=lazy.suites_used)
+
+    def test_fixed_parts_follow_the_date(self) -> None:
+        """The parts kept per policy and date (as_of, in force, its note) are those of the date asked for."""
+        candidate = make_candidate(2e25)
+        before, during = dt.date(2020, 1, 1), AS_OF
+        for day in (before, during, before):
+            decision = decide(candidate, POLICY, as_of=day)
+            assert decision.document()["as_of"] == day.isoformat()
+            assert decision.in_force is POLICY.in_force(day)
