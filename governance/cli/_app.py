@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import os
 import re
 import sys
@@ -17,6 +16,7 @@ import typer
 
 from governance._limits import DEFAULT_LIMITS, Limits, set_limits
 from governance.cli._group import LazyGroup, silence_stdout
+from governance.cli._json import indented_json
 from governance.exceptions import InputError
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
 
 def print_json(document: Any) -> None:
     """Write a JSON document to stdout (sorted keys, two-space indent, UTF-8)."""
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    sys.stdout.write(indented_json(document) + "\n")
 
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
