@@ -17,6 +17,8 @@ measures, the runs taking turns, median of the repeats:
 - ``bulk.cli.fresh_process``: the same command in a fresh ``python -m governance`` (cold start included).
 - ``bulk.rss_per_decision``: the peak resident set of a fresh process deciding every file, less that of
   one deciding one file, per decision. Aim: at most 5 KB per decision.
+- ``bulk.traced_peak_per_decision``: the most memory Python held at once (tracemalloc) during the
+  in-process command for every file, less for 10 files, per decision. Same aim.
 
 The output of both runs is checked: one JSON array with a decision document per file.
 """
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +116,19 @@ def _in_process(paths: list[Path], out: Path) -> float:
         return time.perf_counter() - start
 
 
+def _traced_peak(paths: list[Path], out: Path) -> int:
+    """The most memory Python held at once (tracemalloc) while the command ran in this process."""
+    from governance.cli import main
+
+    with out.open("w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
+        tracemalloc.start()
+        with contextlib.suppress(SystemExit):
+            main(_arguments(paths))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
 def _fresh(paths: list[Path], out: Path) -> tuple[float, int]:
     with out.open("wb") as stream:
         start = time.perf_counter()
@@ -153,6 +169,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
             samples["fresh"].append(seconds)
             rss_all.append(rss)
             rss_one.append(_fresh(paths[:1], out)[1])
+        few = 10
+        traced = (_traced_peak(paths, out) - _traced_peak(paths[:few], out)) / (len(paths) - few)
     base = statistics.median(samples["baseline"])
     in_process = statistics.median(samples["in_process"])
     fresh = statistics.median(samples["fresh"])
@@ -190,6 +208,15 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "target": f"<= {RSS_TARGET:,}",
             "met": per_decision <= RSS_TARGET,
             "note": f"peak RSS of the fresh process deciding {len(paths):,} files less one deciding 1, per decision",
+        },
+        {
+            "name": "bulk.traced_peak_per_decision",
+            "value": round(traced),
+            "unit": "bytes",
+            "target": f"<= {RSS_TARGET:,}",
+            "met": traced <= RSS_TARGET,
+            "note": f"tracemalloc peak of the in-process command for {len(paths):,} files less for {few}, per "
+            "decision (the loaded candidates included)",
         },
     ]
 
