@@ -4,16 +4,20 @@ The standard library writes indented JSON with its pure-Python encoder (the C en
 about a millisecond for a decision document. :func:`indented_json` gives the same text from orjson,
 which indents and sorts keys in C. The two differ only where orjson writes a number differently (a
 float below 1e-4 in magnitude: orjson ``0.00001``, Python ``1e-05``; NaN and the infinities, which
-orjson writes as ``null``): those floats are handed to orjson as fragments of Python's own text.
-Any other value (a tuple, a subclass, a key that is not a string, an integer beyond 64 bits, a lone
-surrogate) falls back to the standard library, so the text is always the standard library's. A
-property test checks this over generated documents.
+orjson writes as ``null``). The standard library's C encoder (which does not indent) first checks
+that the value is finite JSON; when orjson's text holds ``0.0000``, the small floats are handed to
+orjson as fragments of Python's own text (also when it holds a negative exponent: ``1e-7`` for
+Python's ``1e-07``). Anything else (NaN, a key that is not a string, an integer
+beyond 64 bits, a lone surrogate, a type the standard library refuses) falls back to the standard
+library, so the text is always the standard library's. A property test checks this over generated
+documents.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import IO, Any
 
 import orjson
@@ -21,6 +25,8 @@ import orjson
 __all__ = ["JsonArrayWriter", "indented_json"]
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-[0-9]")
+_check = json.JSONEncoder(allow_nan=False, sort_keys=True).encode
 _SMALL = 1e-4
 _NON_FINITE = {math.inf: b"Infinity", -math.inf: b"-Infinity"}
 
@@ -74,9 +80,14 @@ def _with_fragments(value: Any) -> Any:
 def indented_json(document: Any) -> str:
     """Exactly ``json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)``."""
     try:
-        value = _with_fragments(document) if _needs_fragments(document) else document
-        return orjson.dumps(value, option=_OPTIONS).decode("utf-8")
-    except (_FallbackError, orjson.JSONEncodeError, RecursionError):
+        # The C encoder (no indent) refuses NaN and the infinities, and any type the standard library
+        # cannot write; orjson then differs only for small floats, which it writes as 0.0000... or 1e-7
+        _check(document)
+        text = orjson.dumps(document, option=_OPTIONS)
+        if b"0.0000" in text or (b"e-" in text and _NEGATIVE_EXPONENT.search(text)):
+            text = orjson.dumps(_with_fragments(document) if _needs_fragments(document) else document, option=_OPTIONS)
+        return text.decode("utf-8")
+    except (_FallbackError, ValueError, TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
 
 

@@ -57,7 +57,15 @@ def test_an_array_written_item_by_item_is_the_whole_list_text(items: list[Any]) 
 
 
 def test_values_orjson_would_write_differently_fall_back_or_are_rewritten() -> None:
-    document = {"small": 1e-05, "nan": math.nan, "inf": -math.inf, "big": 2**80, "t": (1, 2)}
+    document = {
+        "small": 1e-05,
+        "tiny": 1e-07,
+        "text": "state-of-the-art 2e-5",
+        "nan": math.nan,
+        "inf": -math.inf,
+        "big": 2**80,
+        "t": (1, 2),
+    }
     assert indented_json(document) == _stdlib(document)
     assert indented_json({"s": "\ud800"}) == _stdlib({"s": "\ud800"})
     assert indented_json({3: "k", 1.5: None}) == _stdlib({3: "k", 1.5: None})
