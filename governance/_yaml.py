@@ -77,6 +77,7 @@ _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's C parser where it is installed (it is with the PyYAML wheels), else the pure-Python one."""
 
 _TAG = "tag:yaml.org,2002:"
+_STR = f"{_TAG}str"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("null", "bool", "int", "float", "str", "timestamp")}
 _COLLECTION_TAGS = {f"{_TAG}map", f"{_TAG}seq"}
 _resolver = yaml.resolver.Resolver()
@@ -94,7 +95,9 @@ class _RefusedError(Exception):
 def _scalar(event: yaml.ScalarEvent, line: int) -> Any:
     tag = event.tag
     if tag in (None, "!"):
-        tag = _resolve(yaml.ScalarNode, event.value, event.implicit) if tag is None else f"{_TAG}str"
+        tag = _resolve(yaml.ScalarNode, event.value, event.implicit) if tag is None else _STR
+    if tag == _STR:
+        return event.value  # what the constructor returns for a string, without building a node
     if tag not in _SCALAR_TAGS:
         raise _RefusedError(line, f"the YAML tag {tag} is not accepted; write a plain value")
     node = yaml.ScalarNode(tag, event.value, style=event.style)
