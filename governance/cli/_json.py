@@ -5,18 +5,16 @@ about a millisecond for a decision document. :func:`indented_json` gives the sam
 which indents and sorts keys in C. The two differ only where orjson writes a number differently (a
 float below 1e-4 in magnitude: orjson ``0.00001``, Python ``1e-05``; NaN and the infinities, which
 orjson writes as ``null``). The standard library's C encoder (which does not indent) first checks
-that the value is finite JSON; when orjson's text holds ``0.0000``, the small floats are handed to
-orjson as fragments of Python's own text (also when it holds a negative exponent: ``1e-7`` for
-Python's ``1e-07``). Anything else (NaN, a key that is not a string, an integer
-beyond 64 bits, a lone surrogate, a type the standard library refuses) falls back to the standard
-library, so the text is always the standard library's. A property test checks this over generated
-documents.
+that the value is finite JSON, unless the caller vouches for it (decision documents); the lines of
+orjson's text whose value is a small float (``0.00001``, ``1e-7``) are rewritten with Python's text
+for the same float. Anything else (NaN, a key that is not a string, an integer beyond 64 bits, a
+lone surrogate, a type the standard library refuses) falls back to the standard library, so the
+text is always the standard library's. A property test checks this over generated documents.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import IO, Any
 
@@ -25,69 +23,32 @@ import orjson
 __all__ = ["JsonArrayWriter", "indented_json"]
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-[0-9]")
-_check = json.JSONEncoder(allow_nan=False, sort_keys=True).encode
-_SMALL = 1e-4
-_NON_FINITE = {math.inf: b"Infinity", -math.inf: b"-Infinity"}
+_check = json.JSONEncoder(allow_nan=False, check_circular=False, ensure_ascii=False).encode
+# A line of orjson's indented text whose value is a float below 1e-4 in magnitude (0.00001, 1e-7):
+# the indentation, the key if any (a JSON string holds no raw newline), the number, the comma if any.
+_SMALL_FLOAT = re.compile(
+    rb'^( *(?:"(?:[^"\\\n]|\\.)*": )?)(-?(?:0\.0000[0-9]+|[0-9](?:\.[0-9]+)?e-[0-9]+))(,?)$', re.M
+)
 
 
-class _FallbackError(Exception):
-    """The value holds something orjson would write differently from the standard library."""
+def _python_float(match: re.Match[bytes]) -> bytes:
+    return match[1] + repr(float(match[2])).encode() + match[3]
 
 
-def _differs(number: float) -> bool:
-    """Whether orjson writes this float differently: below 1e-4 in magnitude (not zero), NaN or infinite."""
-    return number != 0.0 and not (_SMALL <= abs(number) < math.inf)
+def indented_json(document: Any, *, finite: bool = False) -> str:
+    """Exactly ``json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)``.
 
-
-def _needs_fragments(value: Any) -> bool:
-    """Whether ``value`` holds a float orjson writes differently; raises _FallbackError for a non-JSON type."""
-    kind = type(value)
-    if kind is dict:
-        found = False
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _FallbackError
-            if _needs_fragments(item):
-                found = True
-        return found
-    if kind is list:
-        found = False
-        for item in value:
-            if _needs_fragments(item):
-                found = True
-        return found
-    if kind is float:
-        return _differs(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return False
-    raise _FallbackError
-
-
-def _with_fragments(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {key: _with_fragments(item) for key, item in value.items()}
-    if kind is list:
-        return [_with_fragments(item) for item in value]
-    if kind is float and _differs(value):
-        if math.isnan(value):
-            return orjson.Fragment(b"NaN")
-        return orjson.Fragment(_NON_FINITE.get(value) or repr(value).encode())
-    return value
-
-
-def indented_json(document: Any) -> str:
-    """Exactly ``json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)``."""
+    ``finite``: the caller knows that ``document`` holds only JSON values and no NaN or infinity (a
+    decision document, which has a canonical JSON form): the standard library's check is skipped.
+    """
     try:
-        # The C encoder (no indent) refuses NaN and the infinities, and any type the standard library
-        # cannot write; orjson then differs only for small floats, which it writes as 0.0000... or 1e-7
-        _check(document)
+        if not finite:
+            _check(document)  # refuses NaN, the infinities and what the standard library cannot write
         text = orjson.dumps(document, option=_OPTIONS)
-        if b"0.0000" in text or (b"e-" in text and _NEGATIVE_EXPONENT.search(text)):
-            text = orjson.dumps(_with_fragments(document) if _needs_fragments(document) else document, option=_OPTIONS)
+        if b"0.0000" in text or b"e-" in text:
+            text = _SMALL_FLOAT.sub(_python_float, text)
         return text.decode("utf-8")
-    except (_FallbackError, ValueError, TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
+    except (ValueError, TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
 
 
@@ -102,9 +63,9 @@ class JsonArrayWriter:
         self._stream = stream
         self._count = 0
 
-    def write(self, item: Any) -> None:
-        """Write one item of the array."""
-        text = indented_json(item).replace("\n", "\n  ")  # a JSON string holds no raw newline
+    def write(self, item: Any, *, finite: bool = False) -> None:
+        """Write one item of the array (``finite`` as for :func:`indented_json`)."""
+        text = indented_json(item, finite=finite).replace("\n", "\n  ")  # a JSON string holds no raw newline
         self._stream.write(("[\n  " if self._count == 0 else ",\n  ") + text)
         self._count += 1
 

@@ -106,7 +106,7 @@ def _stream_made(decisions: Iterable[Decision], *, as_json: bool) -> None:
     if as_json:
         with JsonArrayWriter(sys.stdout) as writer:
             for decision in decisions:
-                writer.write(decision.document())
+                writer.write(decision.document(), finite=True)  # it has a canonical JSON form
         return
     from governance.cli._app import console
     from governance.cli.render import render_decision

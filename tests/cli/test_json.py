@@ -42,6 +42,24 @@ def test_indented_json_is_the_standard_librarys_text(value: Any) -> None:
     assert indented_json(value) == expected
 
 
+_FINITE_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(min_value=-1e-4, max_value=1e-4)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400)
+@given(_FINITE_VALUES)
+def test_a_value_vouched_finite_is_written_as_the_standard_library_does(value: Any) -> None:
+    assert indented_json(value, finite=True) == _stdlib(value)
+
+
 @settings(max_examples=200)
 @given(st.lists(_VALUES, max_size=5))
 def test_an_array_written_item_by_item_is_the_whole_list_text(items: list[Any]) -> None:
@@ -67,5 +85,7 @@ def test_values_orjson_would_write_differently_fall_back_or_are_rewritten() -> N
         "t": (1, 2),
     }
     assert indented_json(document) == _stdlib(document)
+    tricky = {"0.00001": [1e-07, -5e-05, "1e-7", 'x": 1e-7'], 'k": 1e-05': 0.0001, "": -1.5e-300}
+    assert indented_json(tricky, finite=True) == _stdlib(tricky)
     assert indented_json({"s": "\ud800"}) == _stdlib({"s": "\ud800"})
     assert indented_json({3: "k", 1.5: None}) == _stdlib({3: "k", 1.5: None})
