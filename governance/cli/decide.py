@@ -71,9 +71,11 @@ def decide_command(
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
     pairs = []
+    fixed = None if "all" in policy else resolve_policies(policy, as_of=day)  # the same for every candidate
     for candidate in loaded:
         left_out: list[tuple[Policy, str]] = []
-        pairs += [(candidate, p) for p in resolve_policies(policy, as_of=day, candidate=candidate, left_out=left_out)]
+        chosen = fixed or resolve_policies(policy, as_of=day, candidate=candidate, left_out=left_out)
+        pairs += [(candidate, p) for p in chosen]
         if left_out:
             _note_left_out(candidate, day, left_out)
     if not record and since is None:
