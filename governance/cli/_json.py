@@ -7,7 +7,8 @@ float below 1e-4 in magnitude: orjson ``0.00001``, Python ``1e-05``; NaN and the
 orjson writes as ``null``). The standard library's C encoder (which does not indent) first checks
 that the value is finite JSON, unless the caller vouches for it (decision documents); the lines of
 orjson's text whose value is a small float (``0.00001``, ``1e-7``) are rewritten with Python's text
-for the same float. Anything else (NaN, a key that is not a string, an integer beyond 64 bits, a
+for the same float (found with ``bytes.find``; a regular expression over each line cost more than
+orjson itself). Anything else (NaN, a key that is not a string, an integer beyond 64 bits, a
 lone surrogate, a type the standard library refuses) falls back to the standard library, so the
 text is always the standard library's. A property test checks this over generated documents.
 """
@@ -24,15 +25,38 @@ __all__ = ["JsonArrayWriter", "indented_json"]
 
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _check = json.JSONEncoder(allow_nan=False, check_circular=False, ensure_ascii=False).encode
-# A line of orjson's indented text whose value is a float below 1e-4 in magnitude (0.00001, 1e-7):
-# the indentation, the key if any (a JSON string holds no raw newline), the number, the comma if any.
-_SMALL_FLOAT = re.compile(
-    rb'^( *(?:"(?:[^"\\\n]|\\.)*": )?)(-?(?:0\.0000[0-9]+|[0-9](?:\.[0-9]+)?e-[0-9]+))(,?)$', re.M
-)
+_SMALL_FLOAT = re.compile(rb"-?(?:0\.0000[0-9]+|[0-9](?:\.[0-9]+)?e-[0-9]+),?")
+"""orjson's text for a float below 1e-4 in magnitude (``0.00001``, ``1e-7``), and the comma after it."""
 
 
-def _python_float(match: re.Match[bytes]) -> bytes:
-    return match[1] + repr(float(match[2])).encode() + match[3]
+def _python_floats(text: bytes) -> bytes:
+    """Rewrite every value of orjson's indented text that is a small float as Python writes it.
+
+    A value is the rest of its line after the last space (``"key": 0.00001,``, or an array item), so
+    a number inside a string (which ends with a quote on the same line) is never taken for one.
+    """
+    spans: dict[int, int] = {}
+    for marker in (b"0.0000", b"e-"):
+        at = text.find(marker)
+        while at != -1:
+            start = max(text.rfind(b" ", 0, at), text.rfind(b"\n", 0, at)) + 1
+            end = text.find(b"\n", at)
+            end = len(text) if end == -1 else end
+            if _SMALL_FLOAT.fullmatch(text, start, end):
+                spans[start] = end
+            at = text.find(marker, at + 1)
+    if not spans:
+        return text
+    parts: list[bytes] = []
+    last = 0
+    for start in sorted(spans):
+        end = spans[start]
+        comma = text.endswith(b",", start, end)
+        number = text[start : end - 1 if comma else end]
+        parts += [text[last:start], repr(float(number)).encode(), b"," if comma else b""]
+        last = end
+    parts.append(text[last:])
+    return b"".join(parts)
 
 
 def indented_json(document: Any, *, finite: bool = False) -> str:
@@ -45,8 +69,7 @@ def indented_json(document: Any, *, finite: bool = False) -> str:
         if not finite:
             _check(document)  # refuses NaN, the infinities and what the standard library cannot write
         text = orjson.dumps(document, option=_OPTIONS)
-        if b"0.0000" in text or b"e-" in text:
-            text = _SMALL_FLOAT.sub(_python_float, text)
+        text = _python_floats(text)
         return text.decode("utf-8")
     except (ValueError, TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
