@@ -30,8 +30,8 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import statistics
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
