@@ -61,7 +61,7 @@ __all__ = ["Figure", "Sizes", "main", "measure"]
 BENCH_POLICY = HERE / "policies" / "bench-3rule" / "1.0" / "policy.yaml"
 AS_OF = dt.date(2026, 1, 1)
 """The decision date of every benchmark decision (both policies are in force on it)."""
-EXTRAS = ("ledger", "compare", "startup")
+EXTRAS = ("ledger", "compare", "startup", "bulk")
 """Other benchmark modules (``benchmarks/<name>.py`` exposing ``run(quick: bool) -> list[dict]``)."""
 US = "us/decision"
 RATE = "decisions/s"
@@ -598,7 +598,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--repeats", type=int, help="timed passes over every candidate (timings are medians of per-chunk samples)"
     )
     parser.add_argument("--seed", type=int, default=20240801, help="random seed of the candidates")
-    parser.add_argument("--no-extras", action="store_true", help="skip benchmarks/ledger.py, compare.py and startup.py")
+    parser.add_argument(
+        "--no-extras", action="store_true", help="skip benchmarks/ledger.py, compare.py, startup.py and bulk.py"
+    )
     args = parser.parse_args(argv)
     default = Sizes.default(args.quick)
     sizes = Sizes(

@@ -10,7 +10,9 @@ Usage::
 - ``startup.*``: wall time of a fresh process, the commands taking turns, median of the repeats:
   ``python -c "import pydantic, yaml"`` (the baseline: what any pydantic and YAML tool pays),
   ``import governance``, ``governance --help`` and ``governance decide FILE --policy eu-ai-act --format
-  json`` on a shipped example. Aims (issue 12): decide at most 4x the baseline, ``--help`` at most 3x.
+  json`` on a shipped example, with the package's bytecode compiled (as an installed package has it).
+  Aims (issue 12): decide at most 4x the baseline, ``--help`` at most 3x. ``*.no_bytecode``: the same
+  from a copy of the package without bytecode, compiled on every start (``-B``; as round two measured).
 - ``memory.kept_decision.*``: bytes allocated per decision kept in a list (tracemalloc), the candidates
   dropped, for ``illustrative-capability@1.0``: as ``decide`` returns it, after its canonical bytes,
   and after a whole-model dump (every typed field built). Aim: at most 5 KB.
@@ -21,12 +23,15 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import gc
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -51,23 +56,43 @@ KEPT_TARGET = 5 * 1024
 
 def _commands() -> dict[str, list[str]]:
     python = sys.executable
+    decide = ["decide", str(EXAMPLE), "--policy", "eu-ai-act", "--format", "json"]
     return {
         "startup.import_pydantic_yaml": [python, "-c", "import pydantic, yaml"],
         "startup.import_governance": [python, "-c", "import governance"],
         "startup.help": [python, "-m", "governance", "--help"],
-        "startup.decide": [
-            python, "-m", "governance", "decide", str(EXAMPLE), "--policy", "eu-ai-act", "--format", "json",
-        ],
-    }  # fmt: skip
+        "startup.decide": [python, "-m", "governance", *decide],
+        "startup.help.no_bytecode": [python, "-B", "-m", "governance", "--help"],
+        "startup.decide.no_bytecode": [python, "-B", "-m", "governance", *decide],
+    }
+
+
+def _source_copy(folder: Path) -> Path:
+    """A copy of the package without bytecode (the data folders linked), for the ``no_bytecode`` runs."""
+    shutil.copytree(ROOT / "governance", folder / "governance", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("policies", "evaluations", "examples"):
+        (folder / name).symlink_to(ROOT / name)
+    return folder
 
 
 def _startup(repeats: int) -> list[dict[str, Any]]:
+    # An installed package has its bytecode compiled (pip does it); a source tree run with
+    # PYTHONDONTWRITEBYTECODE=1 (as here) would compile every module on every start. The main figures
+    # run the source tree with its bytecode compiled first; the ``no_bytecode`` ones run a copy
+    # without any, compiled on every start as the earlier rounds measured.
+    compileall.compile_dir(ROOT / "governance", quiet=1)
+    with tempfile.TemporaryDirectory(prefix="governance-startup-") as name:
+        return _startup_in(repeats, _source_copy(Path(name)))
+
+
+def _startup_in(repeats: int, source_copy: Path) -> list[dict[str, Any]]:
     commands = _commands()
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeats):
         for name, command in commands.items():
+            cwd = source_copy if name.endswith(".no_bytecode") else ROOT
             start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, cwd=ROOT, check=False)
+            result = subprocess.run(command, capture_output=True, cwd=cwd, check=False)
             samples[name].append(time.perf_counter() - start)
             if result.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-400:]!r}")

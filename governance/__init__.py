@@ -17,44 +17,53 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from governance.candidate import (
-    BUILTIN_DOMAINS,
-    Candidate,
-    CapabilityScore,
-    Compute,
-    Developer,
-    Elicitation,
-    EvaluationResult,
-    FlopInterval,
-    ModelInfo,
-    Release,
-    ReleaseForm,
-)
-from governance.canonical import canonical_bytes, canonical_digest
-from governance.checks import check_policy
-from governance.compiled import CompiledPolicy, compile_policy
-from governance.decision import Decision, NearestThreshold, Reason
-from governance.engine import ENGINE_VERSION, decide
-from governance.exceptions import (
-    EngineError,
-    EvidenceError,
-    GovernanceError,
-    InputError,
-    LedgerError,
-    OutputError,
-    PolicyError,
-    PolicyNotFoundError,
-    PolicyValidationError,
-    Problem,
-    VerificationError,
-)
-from governance.features import FeatureVector, extract_features
-from governance.loader import discover_policies, load_candidate, load_policy, resolve_policies
-from governance.policy import Atom, Condition, Policy, PolicyKind, Rule
-from governance.tiers import Tier
-
-# The comparison subsystem needs numpy: it is imported when one of its names is first used.
+# Every public name is imported from its module the first time it is used, so that ``import governance``
+# (and the command line, which lives inside the package) costs nothing until a name is needed.
 _LAZY = {
+    "BUILTIN_DOMAINS": "governance.candidate",
+    "Candidate": "governance.candidate",
+    "CapabilityScore": "governance.candidate",
+    "Compute": "governance.candidate",
+    "Developer": "governance.candidate",
+    "Elicitation": "governance.candidate",
+    "EvaluationResult": "governance.candidate",
+    "FlopInterval": "governance.candidate",
+    "ModelInfo": "governance.candidate",
+    "Release": "governance.candidate",
+    "ReleaseForm": "governance.candidate",
+    "canonical_bytes": "governance.canonical",
+    "canonical_digest": "governance.canonical",
+    "check_policy": "governance.checks",
+    "CompiledPolicy": "governance.compiled",
+    "compile_policy": "governance.compiled",
+    "Decision": "governance.decision",
+    "NearestThreshold": "governance.decision",
+    "Reason": "governance.decision",
+    "decide": "governance.engine",
+    "EngineError": "governance.exceptions",
+    "EvidenceError": "governance.exceptions",
+    "GovernanceError": "governance.exceptions",
+    "InputError": "governance.exceptions",
+    "LedgerError": "governance.exceptions",
+    "OutputError": "governance.exceptions",
+    "PolicyError": "governance.exceptions",
+    "PolicyNotFoundError": "governance.exceptions",
+    "PolicyValidationError": "governance.exceptions",
+    "Problem": "governance.exceptions",
+    "VerificationError": "governance.exceptions",
+    "FeatureVector": "governance.features",
+    "extract_features": "governance.features",
+    "discover_policies": "governance.loader",
+    "load_candidate": "governance.loader",
+    "load_policy": "governance.loader",
+    "resolve_policies": "governance.loader",
+    "Atom": "governance.policy",
+    "Condition": "governance.policy",
+    "Policy": "governance.policy",
+    "PolicyKind": "governance.policy",
+    "Rule": "governance.policy",
+    "Tier": "governance.tiers",
+    # the comparison subsystem needs numpy
     "Ageing": "governance.compare.ageing",
     "Comparison": "governance.compare.comparison",
     "PolicyDiff": "governance.compare.policy_diff",
@@ -71,6 +80,21 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from governance.candidate import (
+        BUILTIN_DOMAINS,
+        Candidate,
+        CapabilityScore,
+        Compute,
+        Developer,
+        Elicitation,
+        EvaluationResult,
+        FlopInterval,
+        ModelInfo,
+        Release,
+        ReleaseForm,
+    )
+    from governance.canonical import canonical_bytes, canonical_digest
+    from governance.checks import check_policy
     from governance.compare.ageing import Ageing, compute_ageing
     from governance.compare.comparison import Comparison, compare_population
     from governance.compare.policy_diff import PolicyDiff, diff_policies
@@ -78,20 +102,46 @@ if TYPE_CHECKING:
     from governance.compare.population_io import load_population
     from governance.compare.region_diff import RegionDiff, region_diff
     from governance.compare.sweep import Sweep, sweep_population
+    from governance.compiled import CompiledPolicy, compile_policy
+    from governance.decision import Decision, NearestThreshold, Reason
+    from governance.engine import decide
+    from governance.exceptions import (
+        EngineError,
+        EvidenceError,
+        GovernanceError,
+        InputError,
+        LedgerError,
+        OutputError,
+        PolicyError,
+        PolicyNotFoundError,
+        PolicyValidationError,
+        Problem,
+        VerificationError,
+    )
+    from governance.features import FeatureVector, extract_features
+    from governance.loader import discover_policies, load_candidate, load_policy, resolve_policies
+    from governance.policy import Atom, Condition, Policy, PolicyKind, Rule
+    from governance.tiers import Tier
     from governance.vectorised import evaluate_population
+
+    __version__: str
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'governance' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name == "__version__":
+        value = importlib.import_module("governance.engine").ENGINE_VERSION
+    else:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'governance' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
-__version__ = ENGINE_VERSION
-del ENGINE_VERSION
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "BUILTIN_DOMAINS",

@@ -20,18 +20,16 @@ error (exit code 2 for inputs, 3 for policies) naming the file and line:
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from governance._limits import DEFAULT_LIMITS, Limits, current_limits, set_limits, using_limits
 from governance.exceptions import GovernanceError, InputError, Problem
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -52,47 +50,6 @@ __all__ = [
 ]
 
 LineMap = dict[tuple[str | int, ...], int]
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """The largest input files accepted; each can be raised on the command line.
-
-    Attributes:
-        max_bytes: the size of one input file (``--max-file-size``).
-        max_depth: how deeply lists and mappings nest (``--max-depth``).
-        max_items: the entries in one list or mapping (``--max-items``).
-    """
-
-    max_bytes: int = 8 * 1024 * 1024
-    max_depth: int = 64
-    max_items: int = 100_000
-
-
-DEFAULT_LIMITS = Limits()
-_limits = DEFAULT_LIMITS
-
-
-def current_limits() -> Limits:
-    """The limits in force."""
-    return _limits
-
-
-def set_limits(limits: Limits) -> None:
-    """Put ``limits`` in force for every later read (the CLI does this from its options)."""
-    global _limits
-    _limits = limits
-
-
-@contextmanager
-def using_limits(limits: Limits) -> Iterator[None]:
-    """Put ``limits`` in force inside a ``with`` block."""
-    before = current_limits()
-    set_limits(limits)
-    try:
-        yield
-    finally:
-        set_limits(before)
 
 
 def read_limited(path: Path, *, error: type[Exception] = InputError) -> bytes:
@@ -120,6 +77,7 @@ _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's C parser where it is installed (it is with the PyYAML wheels), else the pure-Python one."""
 
 _TAG = "tag:yaml.org,2002:"
+_STR = f"{_TAG}str"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("null", "bool", "int", "float", "str", "timestamp")}
 _COLLECTION_TAGS = {f"{_TAG}map", f"{_TAG}seq"}
 _resolver = yaml.resolver.Resolver()
@@ -137,7 +95,9 @@ class _RefusedError(Exception):
 def _scalar(event: yaml.ScalarEvent, line: int) -> Any:
     tag = event.tag
     if tag in (None, "!"):
-        tag = _resolve(yaml.ScalarNode, event.value, event.implicit) if tag is None else f"{_TAG}str"
+        tag = _resolve(yaml.ScalarNode, event.value, event.implicit) if tag is None else _STR
+    if tag == _STR:
+        return event.value  # what the constructor returns for a string, without building a node
     if tag not in _SCALAR_TAGS:
         raise _RefusedError(line, f"the YAML tag {tag} is not accepted; write a plain value")
     node = yaml.ScalarNode(tag, event.value, style=event.style)

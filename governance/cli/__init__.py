@@ -1,6 +1,7 @@
 """The ``governance`` command line.
 
-Each command group lives in its own module and registers itself on :data:`app`. Every error the
+Each command group lives in its own module and registers itself on :data:`app`; a module is imported
+only when one of its commands runs (see :mod:`governance.cli._group`). Every error the
 package raises on purpose ends the process with the exit code of its class (see
 :mod:`governance.exceptions`) and a message on stderr, never a traceback:
 
@@ -24,18 +25,6 @@ from __future__ import annotations
 
 import sys
 
-from governance.cli import audit as _audit  # noqa: F401 - registers commands
-from governance.cli import candidate as _candidate  # noqa: F401 - registers commands
-from governance.cli import compare as _compare  # noqa: F401 - registers commands
-from governance.cli import decide as _decide  # noqa: F401 - registers commands
-from governance.cli import evidence as _evidence  # noqa: F401 - registers commands
-from governance.cli import gate as _gate  # noqa: F401 - registers commands
-from governance.cli import ledger as _ledger  # noqa: F401 - registers commands
-from governance.cli import policy as _policy  # noqa: F401 - registers commands
-from governance.cli import policy_diff as _policy_diff  # noqa: F401 - registers commands
-from governance.cli import schema as _schema  # noqa: F401 - registers commands
-from governance.cli import service as _service  # noqa: F401 - registers commands
-from governance.cli import witness as _witness  # noqa: F401 - registers commands
 from governance.cli._app import app, console_error, silence_stdout
 from governance.exceptions import GovernanceError, OutputError
 

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import gc
-import json
 import os
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
-from typer.core import TyperGroup
 
-from governance._text import display
-from governance._yaml import DEFAULT_LIMITS, Limits, set_limits
-from governance.exceptions import InputError, OutputError
-from governance.loader import use_plugins
-from governance.logs import configure_logging
+from governance._limits import DEFAULT_LIMITS, Limits, set_limits
+from governance.cli._group import LazyGroup, silence_stdout
+from governance.cli._json import indented_json
+from governance.exceptions import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "app",
@@ -35,37 +33,10 @@ __all__ = [
     "stderr_console",
 ]
 
-_OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
-
-
-def silence_stdout() -> None:
-    """After the reader of standard output has gone (``| head``), send what is left nowhere."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # no real descriptor (under a test runner)
-        pass
-
-
-class _Group(TyperGroup):
-    """The command group: a closed pipe ends the output normally; a full disk is an OutputError."""
-
-    def invoke(self, ctx: Any) -> Any:  # typer's Context
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            silence_stdout()
-            raise typer.Exit(0) from None
-        except OSError as exc:
-            if exc.errno in _OUTPUT_FULL:
-                raise OutputError(f"the output cannot be written ({exc.strerror}); it is incomplete") from exc
-            raise
-
 
 app = typer.Typer(
     name="governance",
-    cls=_Group,
+    cls=LazyGroup,
     help="Decide how an AI model may be released (open, staged or restricted) under versioned threshold policies.",
     no_args_is_help=True,
     add_completion=False,
@@ -74,27 +45,47 @@ app = typer.Typer(
 )
 
 
-class _Console(Console):
-    """A console that shows text from files safely: control and bidirectional characters become U+FFFD.
+@cache
+def _consoles() -> tuple[Console, Console]:
+    """The consoles on stdout and stderr, made when first used (rich is not imported before)."""
+    from rich.console import Console
+    from rich.text import Text
 
-    Every string rich prints (table cells, messages) passes through :meth:`render_str`; text built
-    with :class:`rich.text.Text` from file content is cleaned where it is built (see ``render``).
-    """
+    from governance._text import display
 
-    def render_str(self, text: str, **options: Any) -> Text:
-        return super().render_str(display(text), **options)
+    class _Console(Console):
+        """A console that shows text from files safely: control and bidirectional characters become U+FFFD.
 
-    def on_broken_pipe(self) -> None:
-        # rich exits 1 here; a reader that stopped reading (`| head`) is the normal end of the output
-        silence_stdout()
-        raise typer.Exit(0)
+        Every string rich prints (table cells, messages) passes through :meth:`render_str`; text built
+        with :class:`rich.text.Text` from file content is cleaned where it is built (see ``render``).
+        """
+
+        def render_str(self, text: str, **options: Any) -> Text:
+            return super().render_str(display(text), **options)
+
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here; a reader that stopped reading (`| head`) is the normal end of the output
+            silence_stdout()
+            raise typer.Exit(0)
+
+    # Piped output (scripts, CI logs) gets a fixed, generous width instead of rich's 80 columns.
+    out = _Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
+    err = _Console(stderr=True, highlight=False, soft_wrap=True)
+    return out, err
 
 
-# Piped output (scripts, CI logs) gets a fixed, generous width instead of rich's 80 columns.
-console = _Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
-_err = _Console(stderr=True, highlight=False, soft_wrap=True)
-stderr_console: Console = _err
-"""The console on stderr, for notes and progress bars."""
+def __getattr__(name: str) -> Any:
+    # ``console`` (stdout) and ``stderr_console`` (for notes and progress bars) are made on first use.
+    if name == "console":
+        return _consoles()[0]
+    if name == "stderr_console":
+        return _consoles()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    console: Console
+    stderr_console: Console
 
 
 @contextmanager
@@ -115,12 +106,12 @@ def inputs_frozen() -> Iterator[None]:
 
 def console_error(message: str) -> None:
     """Print an error message on stderr."""
-    _err.print(f"error: {message}", markup=False)
+    _consoles()[1].print(f"error: {message}", markup=False)
 
 
 def console_note(message: str) -> None:
     """Print a note on stderr (keeps stdout clean for JSON output)."""
-    _err.print(message, markup=False)
+    _consoles()[1].print(message, markup=False)
 
 
 def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
@@ -135,7 +126,7 @@ def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
 
 def print_json(document: Any) -> None:
     """Write a JSON document to stdout (sorted keys, two-space indent, UTF-8)."""
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    sys.stdout.write(indented_json(document) + "\n")
 
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
@@ -182,6 +173,11 @@ def _root(
 ) -> None:
     """Decide how an AI model may be released under versioned threshold policies."""
     if log_json or os.environ.get("GOVERNANCE_LOG") == "json":
+        from governance.logs import configure_logging
+
         configure_logging("json", stream=sys.stderr)
     set_limits(Limits(max_bytes=parse_size(max_file_size), max_depth=max_depth, max_items=max_items))
-    use_plugins(plugins)
+    if plugins or "governance.loader" in sys.modules:  # never imported: plugins are off already
+        from governance.loader import use_plugins
+
+        use_plugins(plugins)

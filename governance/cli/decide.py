@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from governance.candidate import Candidate
-from governance.cli._app import app, console, console_note, inputs_frozen, parse_date, print_json
+from governance.cli._app import app, console_note, inputs_frozen, parse_date, print_json
+from governance.cli._json import JsonArrayWriter
 from governance.cli._options import EvaluatorName, OutputFormat, as_of_option
-from governance.cli.render import render_decision, tier_text
 from governance.decision import Decision
 from governance.engine import decide
 from governance.exceptions import InputError
@@ -20,8 +21,15 @@ from governance.jurisdictions import applies_to
 from governance.loader import data_dir, load_candidate, resolve_policies
 from governance.policy import Policy
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
 
 def _demo_cell(decision: Decision | None) -> Text:
+    from rich.text import Text
+
+    from governance.cli.render import tier_text
+
     if decision is None:
         return Text("n/a", style="dim")
     cell = tier_text(decision.tier)
@@ -63,11 +71,16 @@ def decide_command(
     day = parse_date(as_of)
     loaded = [load_candidate(path) for path in candidates]
     pairs = []
+    fixed = None if "all" in policy else resolve_policies(policy, as_of=day)  # the same for every candidate
     for candidate in loaded:
         left_out: list[tuple[Policy, str]] = []
-        pairs += [(candidate, p) for p in resolve_policies(policy, as_of=day, candidate=candidate, left_out=left_out)]
+        chosen = fixed or resolve_policies(policy, as_of=day, candidate=candidate, left_out=left_out)
+        pairs += [(candidate, p) for p in chosen]
         if left_out:
             _note_left_out(candidate, day, left_out)
+    if not record and since is None:
+        _stream(pairs, day, evaluator, as_json=output is OutputFormat.JSON)
+        return
     with inputs_frozen():
         decisions = [decide(c, p, as_of=day, evaluator=evaluator.value) for c, p in pairs]
     if record:
@@ -80,9 +93,26 @@ def decide_command(
 
         show_since(since, decisions, as_json=output is OutputFormat.JSON)
         return
-    if output is OutputFormat.JSON:
-        print_json([d.document() for d in decisions])
+    _stream_made(decisions, as_json=output is OutputFormat.JSON)
+
+
+def _stream(
+    pairs: list[tuple[Candidate, Policy]], day: dt.date | None, evaluator: EvaluatorName, *, as_json: bool
+) -> None:
+    """Decide each pair and write its decision before deciding the next; no decision is kept."""
+    with inputs_frozen():
+        _stream_made((decide(c, p, as_of=day, evaluator=evaluator.value) for c, p in pairs), as_json=as_json)
+
+
+def _stream_made(decisions: Iterable[Decision], *, as_json: bool) -> None:
+    if as_json:
+        with JsonArrayWriter(sys.stdout) as writer:
+            for decision in decisions:
+                writer.write(decision.document(), finite=True)  # it has a canonical JSON form
         return
+    from governance.cli._app import console
+    from governance.cli.render import render_decision
+
     for decision in decisions:
         render_decision(decision, console)
 
@@ -134,6 +164,10 @@ def demo_command(
         if recorded is not None:
             console_note(recorded)
         return
+    from rich.table import Table
+
+    from governance.cli._app import console
+
     table = Table(title=f"shipped examples under the shipped policies in force on {day}")
     table.add_column("candidate")
     for policy in policies:

@@ -201,3 +201,38 @@ class TestDemo:
         result = run("demo", "--as-of", "2026-11-28", "--format", output, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "OLMo 7B" in result.stdout
+
+
+class TestStreamedOutput:
+    """decide writes each decision as it is made; the bytes are those of the whole list printed at once."""
+
+    def test_json_is_the_list_of_documents_as_json_dumps_writes_it(self, tmp_path: Path) -> None:
+        import datetime as dt
+
+        import yaml
+
+        from governance import decide, load_candidate, resolve_policies
+
+        files = []
+        for index, (flop, bio) in enumerate([(1e-05, 1e-05), (2e25, 0.81), (None, 5e-05), (1e16, 0.5)]):
+            document = {
+                "model": {"name": f"streamed \u00e9 {index}", "developer": "Lab"},
+                "compute": {"training_flop": flop},
+                "capabilities": {"bio": bio},
+                "release": {"form": "open_weights"},
+            }
+            path = tmp_path / f"c{index}.yaml"
+            path.write_text(yaml.safe_dump(document), encoding="utf-8")
+            files.append(path)
+        policies = ["eu-ai-act", "illustrative-capability"]
+        result = invoke_cli("decide", *files, "--policy", policies[0], "--policy", policies[1], "--as-of",
+                            "2026-01-01", "--format", "json")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        day = dt.date(2026, 1, 1)
+        documents = []
+        for path in files:
+            candidate = load_candidate(path)
+            for policy in resolve_policies(policies, as_of=day, candidate=candidate):
+                documents.append(decide(candidate, policy, as_of=day).document())
+        assert len(documents) == 8
+        assert result.stdout == json.dumps(documents, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
