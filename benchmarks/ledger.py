@@ -8,7 +8,9 @@ or through ``benchmarks/run.py``, which imports :func:`run`. Every figure is mea
 on entries made from real decisions (the shipped example candidates with their scores varied, decided
 under ``illustrative-capability@1.0``). The baseline for verification is the machine's raw SHA-256
 throughput over exactly the bytes verification hashes (each entry's ``0x00 ‖ leaf``), measured here
-too: verification cannot be faster than that, and the ratio shows how close it comes.
+too: verification cannot be faster than that, and the ratio shows how close it comes. The baseline for
+replay is ``decide`` in process over the same candidates. Both are run with 1 and 2 worker processes
+and one per CPU; each ratio is per core (the rate divided by the processes, over the one-core baseline).
 
 PostgreSQL figures appear when ``GOVERNANCE_BENCH_POSTGRES_URL`` or ``GOVERNANCE_TEST_POSTGRES_URL``
 is set; they are measured in a fresh schema that is dropped afterwards.
@@ -50,7 +52,11 @@ __all__ = ["run"]
 AS_OF = dt.date(2026, 1, 1)
 POLICY = "illustrative-capability@1.0"
 EXAMPLES = ROOT / "examples" / "candidates"
-TARGETS = {"verify": 200_000.0, "replay": 5_000.0, "append_single": 1_000.0, "append_batch": 20_000.0}
+TARGETS = {"append_single": 1_000.0, "append_batch": 20_000.0}
+VERIFY_AIM = 0.7
+"""Issue 12: verification at least 70% of the raw SHA-256 rate over the same bytes, per core."""
+REPLAY_AIM = 1 / 3
+"""Issue 12: replay at least a third of the in-process decision rate of the same candidates, per core."""
 BATCH = 1_000
 
 
@@ -161,29 +167,39 @@ def _measure_store(
             extra = [dataclasses.replace(pending[i % len(pending)], decision_id=f"grow-{i}") for i in range(grow)]
             for i in range(0, len(extra), BATCH):
                 ledger.append_many(extra[i : i + BATCH], key)
-        cpus = os.cpu_count() or 1
-        for jobs in sorted({1, cpus}):
-            with ledger.read() as reader:
-                start = time.perf_counter()
-                report = verify_source(reader, jobs=jobs)
-                seconds = time.perf_counter() - start
-            if not report.ok:
-                raise RuntimeError(f"benchmark ledger does not verify: {report.fault}")
-            rate = _rate(report.entries, seconds)
+        single = 0.0
+        for jobs in _job_counts():
+            best = float("inf")
+            for _ in range(2):  # best of two: the machine is shared
+                with ledger.read() as reader:
+                    start = time.perf_counter()
+                    report = verify_source(reader, jobs=jobs)
+                    best = min(best, time.perf_counter() - start)
+                if not report.ok:
+                    raise RuntimeError(f"benchmark ledger does not verify: {report.fault}")
+            rate = _rate(report.entries, best)
+            single = single or rate
+            per_core = rate / jobs / sha_rate
             figures.append(
                 _figure(
                     f"ledger.{label}.verify" + ("" if jobs == 1 else f".jobs{jobs}"),
                     rate,
                     "entries/s",
                     baseline=round(sha_rate, 1),
-                    ratio=round(rate / sha_rate, 3),
-                    target=f">= {TARGETS['verify']:,.0f}",
-                    met=rate >= TARGETS["verify"],
-                    note=f"{report.entries:,} entries, {report.checkpoints:,} checkpoints, {jobs} process(es); "
-                    "baseline: raw SHA-256 of the same bytes, one core",
+                    ratio=round(per_core, 3),
+                    target=f"per core >= {VERIFY_AIM} x raw SHA-256",
+                    met=per_core >= VERIFY_AIM,
+                    note=f"{report.entries:,} entries, {report.checkpoints:,} checkpoints, {jobs} process(es), "
+                    f"{rate / single:.2f}x one process; ratio: per-core rate over raw SHA-256 of the same bytes "
+                    "on one core",
                 )
             )
     return figures
+
+
+def _job_counts() -> list[int]:
+    """Worker processes to measure with: 1, 2 and one per CPU."""
+    return sorted({1, 2, os.cpu_count() or 1})
 
 
 @contextmanager
@@ -209,9 +225,33 @@ def _postgres(url: str) -> Iterator[Callable[[], Ledger]]:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def _decide_rate(candidates: list[Candidate]) -> float:
+    """In-process decisions per second over ``candidates`` (best of two passes): replay's baseline.
+
+    Only ``decide`` is timed, not the canonical JSON replay also writes, so the baseline is the faster one.
+    """
+    policy = load_policy(POLICY)
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        for candidate in candidates:
+            decide(candidate, policy, as_of=AS_OF)
+        best = min(best, time.perf_counter() - start)
+    return _rate(len(candidates), best)
+
+
 def _replay(count: int) -> list[dict[str, Any]]:
-    """Replay of ``count`` entries, every one a distinct candidate, in one process and in one per CPU."""
-    figures = []
+    """Replay of ``count`` entries, every one a distinct candidate, beside deciding the same candidates."""
+    candidates = _candidates(count)
+    decide_rate = _decide_rate(candidates)
+    figures = [
+        _figure(
+            "ledger.decide",
+            decide_rate,
+            "decisions/s",
+            note=f"decide() in process over the {count:,} candidates replay re-decides, one core: replay's baseline",
+        )
+    ]
     pending = _pending(count, count)
     key = SigningKey.generate("governance-bench")
     with (
@@ -220,8 +260,7 @@ def _replay(count: int) -> list[dict[str, Any]]:
     ):
         for i in range(0, len(pending), BATCH):
             ledger.append_many(pending[i : i + BATCH], key)
-        cpus = os.cpu_count() or 1
-        for jobs in sorted({1, cpus}):
+        for jobs in _job_counts():
             with ledger.read() as reader:
                 start = time.perf_counter()
                 report = replay_source(reader, jobs=jobs)
@@ -229,15 +268,18 @@ def _replay(count: int) -> list[dict[str, Any]]:
             if not report.ok:
                 raise RuntimeError(f"benchmark ledger does not replay: {report.mismatches[0]}")
             rate = _rate(report.entries, seconds)
+            per_core = rate / jobs / decide_rate
             figures.append(
                 _figure(
                     "ledger.replay" + ("" if jobs == 1 else f".jobs{jobs}"),
                     rate,
                     "entries/s",
-                    target=f">= {TARGETS['replay']:,.0f}",
-                    met=rate >= TARGETS["replay"],
+                    baseline=round(decide_rate, 1),
+                    ratio=round(per_core, 3),
+                    target=f"per core >= {REPLAY_AIM:.3f} x decide",
+                    met=per_core >= REPLAY_AIM,
                     note=f"{report.entries:,} distinct candidates re-decided (durable_rules) and compared "
-                    f"byte for byte, {jobs} process(es)",
+                    f"byte for byte, {jobs} process(es); ratio: per-core rate over in-process decide",
                 )
             )
     return figures

@@ -91,15 +91,17 @@ def frontier_indexes(size: int) -> list[int]:
 class CompactRange:
     """The perfect-subtree roots of a tree prefix ``[0, size)``, extended one leaf at a time."""
 
-    __slots__ = ("_hashes", "_heights", "size")
+    __slots__ = ("_hashes", "size")
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
-        """Start from ``size`` leaves whose perfect-subtree roots are ``hashes`` (largest first)."""
-        heights = [bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
-        if len(heights) != len(hashes):
-            raise ProofError(f"a tree of size {size} has {len(heights)} subtree roots, not {len(hashes)}")
+        """Start from ``size`` leaves whose perfect-subtree roots are ``hashes`` (largest first).
+
+        The roots' heights are the set bits of ``size``, largest first, so only the hashes are kept.
+        """
+        count = size.bit_count() if size >= 0 else -1
+        if count != len(hashes):
+            raise ProofError(f"a tree of size {size} has {count} subtree roots, not {len(hashes)}")
         self.size = size
-        self._heights = heights
         self._hashes = list(hashes)
 
     def append(self, leaf: bytes) -> bytes:
@@ -108,17 +110,14 @@ class CompactRange:
         That root is what each ledger entry stores as its ``node``: the leaf hash itself when the
         new size is odd, otherwise the hash of the largest perfect subtree ending at the new leaf.
         """
-        heights = self._heights
         hashes = self._hashes
-        height = 0
+        size = self.size
+        self.size = size + 1
         node = leaf
-        while heights and heights[-1] == height:
-            heights.pop()
+        while size & 1:  # each trailing one bit is a perfect subtree the new leaf completes
             node = _sha256(b"\x01" + hashes.pop() + node).digest()
-            height += 1
-        heights.append(height)
+            size >>= 1
         hashes.append(node)
-        self.size += 1
         return node
 
     def append_subtree(self, node: bytes, height: int) -> bytes:
@@ -130,13 +129,11 @@ class CompactRange:
         width = 1 << height
         if self.size % width:
             raise ProofError(f"a subtree of {width} leaves cannot start at size {self.size}")
-        heights = self._heights
         hashes = self._hashes
-        while heights and heights[-1] == height:
-            heights.pop()
+        above = self.size >> height
+        while above & 1:
             node = _sha256(b"\x01" + hashes.pop() + node).digest()
-            height += 1
-        heights.append(height)
+            above >>= 1
         hashes.append(node)
         self.size += width
         return node

@@ -341,7 +341,7 @@ class LedgerReader:
             raw_text: on SQLite, hand text columns over as UTF-8 bytes without decoding them (the
                 verifier hashes them as they are); other dialects always give ``str``.
 
-        Rows are read in batches through the driver's cursor (server-side on PostgreSQL).
+        Rows are read one at a time from SQLite and in batches through a server-side cursor on PostgreSQL.
         """
         clauses = [f"seq >= {int(start)}"]
         if stop is not None:
@@ -362,6 +362,11 @@ class LedgerReader:
             if sqlite and raw_text:
                 dbapi.text_factory = bytes
             cursor.execute(sql)
+            if sqlite:
+                # Row by row: a batch of thousands of rows (kilobytes of documents each) would leave the
+                # processor's cache before the caller hashes them; one row is still in cache.
+                yield from cursor
+                return
             while True:
                 rows = cursor.fetchmany(STREAM_BATCH)
                 if not rows:

@@ -65,6 +65,7 @@ PARALLEL_CHUNK_MIN = 10_000
 MAX_JOBS = 8
 _CANON_FORMS = frozenset([CANONICAL_FORM, CANONICAL_FORM.encode()])
 _NEEDS_ESCAPE = re.compile(rb'["\\\x00-\x1f]')
+_sha256 = hashlib.sha256
 
 
 class FaultKind(StrEnum):
@@ -188,44 +189,55 @@ def _text(value: object) -> str:
     return str(value)
 
 
-class _Encoder:
-    """Canonical JSON strings for the short text fields, memoised for the values that repeat."""
-
-    def __init__(self) -> None:
-        self.cache: dict[str | bytes, bytes] = {}
-
-    def __call__(self, value: str | bytes) -> bytes:
-        cached = self.cache.get(value)
-        if cached is None:
-            cached = _json_string(value)
-            if len(self.cache) < 4096:
-                self.cache[value] = cached
-        return cached
+_MEMO_LIMIT = 4096
+"""At most this many short text values (actors, dates, digests) keep their JSON string between entries."""
 
 
-def _leaf_digest(row: Sequence[Any], seq: int, enc: Callable[[str | bytes], bytes]) -> bytes:
-    """SHA-256(0x00 ‖ leaf) for ``row`` placed at ``seq``, hashing the documents without copying them."""
-    hasher = hashlib.sha256(b'\x00{"actor":' + enc(row[3]) + b',"candidate":')
-    hasher.update(row[4])
-    hasher.update(b',"canon":' + enc(row[7]) + b',"decision":')
-    hasher.update(row[5])
-    hasher.update(
-        b',"decision_id":'
-        + _json_string(row[1])
-        + b',"policy_digest":'
-        + enc(row[6])
-        + b',"recorded_at":'
-        + enc(row[2])
-        + b',"seq":'
-        + str(seq).encode()
-        + b"}"
-    )
-    return hasher.digest()
+def _memo(cache: dict[str | bytes, bytes], value: str | bytes) -> bytes:
+    """The canonical JSON string for ``value``, remembered in ``cache`` for the values that repeat."""
+    encoded = _json_string(value)
+    if len(cache) >= _MEMO_LIMIT:
+        cache.clear()
+    cache[value] = encoded
+    return encoded
+
+
+def _leaf_digest(row: Sequence[Any], seq: int, cache: dict[str | bytes, bytes]) -> bytes:
+    """SHA-256(0x00 ‖ leaf) for ``row`` placed at ``seq``: one hash over the leaf's pieces joined once.
+
+    The short fields' JSON strings come from ``cache`` (a JSON string is never empty, so a miss is
+    falsy); the documents are joined as stored, canonical JSON already.
+    """
+    get = cache.get
+    actor, canon, digest, recorded_at = row[3], row[7], row[6], row[2]
+    return _sha256(
+        b"".join(
+            (
+                b'\x00{"actor":',
+                get(actor) or _memo(cache, actor),
+                b',"candidate":',
+                row[4],
+                b',"canon":',
+                get(canon) or _memo(cache, canon),
+                b',"decision":',
+                row[5],
+                b',"decision_id":',
+                _json_string(row[1]),
+                b',"policy_digest":',
+                get(digest) or _memo(cache, digest),
+                b',"recorded_at":',
+                get(recorded_at) or _memo(cache, recorded_at),
+                b',"seq":',
+                str(seq).encode(),
+                b"}",
+            )
+        )
+    ).digest()
 
 
 def _leaf_hash_at(row: Sequence[Any], seq: int) -> bytes:
     try:
-        return _leaf_digest(row, seq, _json_string)
+        return _leaf_digest(row, seq, {})
     except (TypeError, ValueError):
         return b""
 
@@ -524,8 +536,13 @@ def _verify(
 def _scan_sequential(
     source: LedgerSource, scan: _Scan, good_policies: frozenset[str | bytes], policy_status: dict[str, str]
 ) -> None:
-    """Check every entry in order; raise _FaultFound with a diagnosis at the first fault."""
-    enc = _Encoder()
+    """Check every entry in order; raise _FaultFound with a diagnosis at the first fault.
+
+    Only each entry's sequence number and decision id stay in the look-behind history: keeping whole
+    rows would hold their documents' memory, so the next row could not reuse it while it is in cache.
+    """
+    cache: dict[str | bytes, bytes] = {}
+    canon_forms = _CANON_FORMS
     tree_append = scan.tree.append
     seen_ids = scan.seen_ids
     history = scan.history
@@ -537,7 +554,7 @@ def _scan_sequential(
         if seq != expected:
             raise _FaultFoundError(_diagnose_sequence(row, expected, history, rows))
         try:
-            leaf = _leaf_digest(row, seq, enc)
+            leaf = _leaf_digest(row, seq, cache)
         except (TypeError, ValueError):
             leaf = b""
         if leaf != row[8]:
@@ -547,9 +564,10 @@ def _scan_sequential(
             raise _FaultFoundError(
                 Fault(FaultKind.ALTERED, seq, _text(decision_id), "its stored tree node does not match the tree")
             )
-        problem = _entry_problem(row, good_policies, policy_status)
-        if problem is not None:
-            raise _FaultFoundError(Fault(problem[0], seq, _text(decision_id), problem[1]))
+        if row[6] not in good_policies or row[7] not in canon_forms:
+            problem = _entry_problem(row, good_policies, policy_status)
+            if problem is not None:
+                raise _FaultFoundError(Fault(problem[0], seq, _text(decision_id), problem[1]))
         if decision_id in seen_ids:
             raise _FaultFoundError(
                 Fault(
@@ -560,7 +578,7 @@ def _scan_sequential(
                 )
             )
         seen_ids.add(decision_id)
-        history.append(row)
+        history.append((seq, decision_id))
         scan.expected = expected = expected + 1
         if expected == scan.next_size:
             scan.reached(decision_id, rows)
@@ -616,7 +634,7 @@ def _verify_range(
     from governance.ledger.store import Ledger  # imported here: spawned workers start from a fresh interpreter
 
     failed = _RangeResult(start, False, [], b"", {}, [])
-    enc = _Encoder()
+    cache: dict[str | bytes, bytes] = {}
     tree = CompactRange()
     ids: list[str | bytes] = []
     at_sizes: dict[int, list[bytes]] = {}
@@ -628,10 +646,10 @@ def _verify_range(
             if row[0] != expected:
                 return failed
             try:
-                leaf = _leaf_digest(row, expected, enc)
+                leaf = _leaf_digest(row, expected, cache)
             except (TypeError, ValueError):
                 return failed
-            if leaf != row[8] or _entry_problem(row, good_policies, {}) is not None:
+            if leaf != row[8] or row[6] not in good_policies or row[7] not in _CANON_FORMS:
                 return failed
             node = tree.append(leaf)
             expected += 1
