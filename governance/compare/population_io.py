@@ -861,7 +861,7 @@ def population_from_frame(frame: Any, *, source: str = "<frame>", reporter: Repo
 
         try:
             table = frame.to_arrow() if module == "polars" else pa.Table.from_pandas(frame, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        except (pa.ArrowException, TypeError, ValueError):
             table = None  # mixed Python objects in a column: read row by row
         if table is not None:
             return _interpret(_table_raw(table, source), source, progress)
