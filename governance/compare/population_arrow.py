@@ -81,12 +81,15 @@ class ArrowColumn:
     @property
     def array(self) -> pa.ChunkedArray:
         """The cells as text; for a float column made when first needed, each number as Python writes it."""
-        if self._array is None:
-            import pyarrow as pa
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
+        if self._array is None:
             assert self.numbers is not None
             texts = [None if math.isnan(v) else repr(v) for v in self.numbers.tolist()]
             self._array = pa.chunked_array([pa.array(texts, pa.large_string())])
+        elif pa.types.is_dictionary(self._array.type):
+            self._array = pc.cast(self._array, self._array.type.value_type)
         return self._array
 
     def cells(self) -> BytesArray:
@@ -121,9 +124,16 @@ class ArrowColumn:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(self.array, null_encoding="encode").combine_chunks()
-        indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        source = self._array
+        if source is None or not pa.types.is_dictionary(source.type):
+            source = pc.dictionary_encode(self.array, null_encoding="encode")
+        encoded = source.combine_chunks()
         trimmed = ArrowColumn(pa.chunked_array([encoded.dictionary])).cells()
+        codes = encoded.indices
+        if codes.null_count:  # a blank cell, as the core reader sees it
+            codes = codes.fill_null(len(trimmed))
+            trimmed = np.concatenate([trimmed, np.zeros(1, dtype=trimmed.dtype)])
+        indices = np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
         unique, inverse = np.unique(trimmed, return_inverse=True)
         return unique, inverse.reshape(-1).astype(np.int64)[indices]
 
@@ -175,10 +185,11 @@ class ArrowText:
         return ArrowText(self.array.take(rows))
 
 
-def csv_table(data: bytes, width: int) -> pa.Table | None:
+def csv_table(data: bytes, width: int, categorical: Sequence[int] = ()) -> pa.Table | None:
     """``data`` (UTF-8, header first) parsed by pyarrow as text cells, or None when the file is not
     one the fast reader takes as it stands: a quote character or a NUL byte anywhere, a carriage
-    return outside a CRLF, a blank line, a row of another width, or a record over several lines."""
+    return outside a CRLF, a blank line, a row of another width, or a record over several lines.
+    The ``categorical`` columns are dictionary-encoded while parsing."""
     if b'"' in data or b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     import pyarrow as pa
@@ -191,7 +202,10 @@ def csv_table(data: bytes, width: int) -> pa.Table | None:
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types={
+                    name: pa.dictionary(pa.int32(), pa.string()) if k in categorical else pa.string()
+                    for k, name in enumerate(names)
+                },
                 null_values=[""],
                 strings_can_be_null=True,
             ),
@@ -238,6 +252,8 @@ def _column(array: pa.ChunkedArray, name: str, source: str) -> ArrowColumn:
 
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return ArrowColumn(array)
+    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
         return ArrowColumn(array)
     if pa.types.is_dictionary(kind):
         return _column(pc.cast(array, kind.value_type), name, source)
