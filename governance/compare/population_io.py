@@ -738,7 +738,8 @@ def load_population(path: str | Path, *, reporter: Reporter | None = None, reade
 
     ``reader`` chooses how a CSV is split into cells: ``"auto"`` uses pyarrow when it is importable
     and the file is plain (see :mod:`governance.compare.population_arrow`), ``"core"`` never does,
-    ``"arrow"`` insists on pyarrow. Either way the cells are interpreted by the same code, so the
+    ``"arrow"`` refuses to run without pyarrow (a file that is not plain still goes to the core
+    reader). Either way the cells are interpreted by the same code, so the
     population, or the refusal, is the same. Parquet and Arrow IPC files (by extension, or by their
     leading magic bytes) need pyarrow.
 
