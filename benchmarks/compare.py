@@ -17,6 +17,11 @@ Usage::
   through a hand-written numpy expression of the same rules and thresholds, in the same run, the two
   taking turns; medians of the repeats. Target: the engine within 2x of numpy. The tiers of both are
   compared on every row.
+- ``compare.end_to_end.core`` and ``compare.end_to_end.arrow``: file to summary through the core
+  (numpy) reader and through the pyarrow reader, each against ``compare.baseline.*``, the same CSV
+  read by ``polars.read_csv`` and ``pyarrow.csv.read_csv`` (whichever are installed; types
+  inferred), all taking turns in the same run. Target: at most 2x the fastest of them.
+- ``compare.end_to_end.parquet``: the same rows from a Parquet file (typed columns), file to summary.
 - ``compare.end_to_end.shipped``: the same file under the eight shipped policies of the library
   (real laws and lab frameworks), for scale with real rule sets.
 - ``compare.sweep``: a 25-step sweep of the compute line over the same million rows.
@@ -55,6 +60,7 @@ AS_OF = dt.date(2026, 1, 1)
 SEED = 2026
 END_TO_END_TARGET = 10.0
 RATIO_TARGET = 2.0
+READ_RATIO_TARGET = 2.0
 SETTINGS: tuple[tuple[float, float, float, float], ...] = (
     # compute_line, elevated, critical, persuasion_elevated
     (1e24, 0.5, 0.8, 0.8),
@@ -119,15 +125,104 @@ def _median_of_turns(paths: dict[str, Callable[[], object]], repeats: int) -> di
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def _end_to_end(path: Path, policies: list[Policy]) -> tuple[float, float, dict[str, Any]]:
+def _end_to_end(path: Path, policies: list[Policy], reader: str = "auto") -> tuple[float, float, dict[str, Any]]:
     gc.collect()
     start = time.perf_counter()
-    population = load_population(path)
+    population = load_population(path, reader=reader)
     loaded = time.perf_counter()
     comparison = compare_population(population, policies, as_of=AS_OF)
     summary = comparison.document(limit=0, models=False)
     done = time.perf_counter()
     return done - start, loaded - start, summary
+
+
+def _baseline_readers() -> dict[str, Callable[[Path], object]]:
+    """The fastest CSV readers installed here, each reading the file into typed columns."""
+    readers: dict[str, Callable[[Path], object]] = {}
+    try:
+        import polars
+    except ImportError:
+        pass
+    else:
+        readers["polars.read_csv"] = lambda path: polars.read_csv(path)
+    try:
+        import pyarrow.csv
+    except ImportError:
+        pass
+    else:
+        readers["pyarrow.csv.read_csv"] = lambda path: pyarrow.csv.read_csv(path)
+    return readers
+
+
+def _reading_aim(path: Path, policies: list[Policy], rounds: int, rows: int, size: int) -> list[dict[str, Any]]:
+    """End to end through each reader against the fastest CSV reader here, all taking turns in one run."""
+    from governance.compare import population_arrow
+
+    readers = _baseline_readers()
+    paths: dict[str, Callable[[], object]] = {name: (lambda read=read: read(path)) for name, read in readers.items()}
+    ours = ("core", "arrow") if population_arrow.available() else ("core",)
+    loads: dict[str, list[float]] = {name: [] for name in ours}
+
+    def ours_path(reader: str) -> Callable[[], object]:
+        def step() -> None:
+            loads[reader].append(_end_to_end(path, policies, reader)[1])
+
+        return step
+
+    for reader in ours:
+        paths[f"end_to_end.{reader}"] = ours_path(reader)
+    times = _median_of_turns(paths, rounds)
+    figures: list[dict[str, Any]] = []
+    baseline = min(readers, key=lambda name: times[name]) if readers else None
+    for name in readers:
+        figures.append(
+            {
+                "name": f"compare.baseline.{name}",
+                "value": round(times[name], 3),
+                "unit": "s",
+                "note": f"the same {size / 1e6:.0f} MB CSV read by {name} (types inferred), median of {rounds}",
+            }
+        )
+    for reader in ours:
+        total = times[f"end_to_end.{reader}"]
+        figure: dict[str, Any] = {
+            "name": f"compare.end_to_end.{reader}",
+            "value": round(total, 3),
+            "unit": "s",
+            "note": f"{rows:,} rows, {reader} reader, file to summary under 8 policies "
+            f"(of which reading {statistics.median(loads[reader]):.3f} s), median of {rounds}",
+        }
+        if baseline is not None:
+            ratio = total / times[baseline]
+            figure |= {
+                "baseline": f"compare.baseline.{baseline}",
+                "ratio": round(ratio, 2),
+                "target": f"<= {READ_RATIO_TARGET:g}x the fastest CSV reader",
+                "met": ratio <= READ_RATIO_TARGET,
+            }
+        figures.append(figure)
+    return figures
+
+
+def _parquet_figure(path: Path, policies: list[Policy], rounds: int) -> list[dict[str, Any]]:
+    """End to end from a Parquet file of the same rows (typed columns), when pyarrow is here."""
+    try:
+        import pyarrow.csv
+        import pyarrow.parquet
+    except ImportError:
+        return []
+    parquet = path.with_suffix(".parquet")
+    pyarrow.parquet.write_table(pyarrow.csv.read_csv(path), parquet)
+    times = _median_of_turns({"parquet": lambda: _end_to_end(parquet, policies)}, rounds)
+    return [
+        {
+            "name": "compare.end_to_end.parquet",
+            "value": round(times["parquet"], 3),
+            "unit": "s",
+            "note": f"the same rows from Parquet ({parquet.stat().st_size / 1e6:.0f} MB), file to summary, "
+            f"median of {rounds}",
+        }
+    ]
 
 
 def run(quick: bool, rows: int = 1_000_000) -> list[dict[str, Any]]:
@@ -152,7 +247,7 @@ def run(quick: bool, rows: int = 1_000_000) -> list[dict[str, Any]]:
                 "target": f"<= {END_TO_END_TARGET:g} s",
                 "met": total <= END_TO_END_TARGET,
                 "note": f"{rows:,} rows from a {size / 1e6:.0f} MB CSV under 8 policies to the summary "
-                f"(median of {len(runs)})",
+                f"(median of {len(runs)}; the default reader)",
             },
             {"name": "compare.end_to_end.load", "value": round(load, 3), "unit": "s", "note": "CSV to columns"},
             {
@@ -162,6 +257,8 @@ def run(quick: bool, rows: int = 1_000_000) -> list[dict[str, Any]]:
                 "note": "8 policies, labels, deciding rules, 28 pairs with kappa",
             },
         ]
+        figures += _reading_aim(path, policies, 3 if quick else 5, rows, size)
+        figures += _parquet_figure(path, policies, 1 if quick else 3)
 
         population = load_population(path)
         arrays = [population.feature_arrays(p, AS_OF) for p in policies]

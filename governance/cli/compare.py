@@ -278,7 +278,10 @@ def _write_csv(comparison: Comparison, reporter: RichReporter) -> None:
 @app.command("compare")
 def compare_command(
     population_file: Path = typer.Option(
-        ..., "--population", help="Population: CSV, or a JSON/YAML list of candidates or rows.", show_default=False
+        ...,
+        "--population",
+        help="Population: CSV, Parquet or Arrow (with pyarrow), or a JSON/YAML list of candidates or rows.",
+        show_default=False,
     ),
     policy: list[str] = typer.Option(
         ..., "--policy", "-p", help="Policy id, id@version, path, or 'all'. Repeat for several.", show_default=False

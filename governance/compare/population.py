@@ -214,7 +214,7 @@ def unknown_days(n: int) -> DayArray:
 class Population:
     """Candidates held as columns. Unknown numbers are NaN, unknown dates NaT, unknown text code -1.
 
-    Build one with :func:`load_population`, :meth:`from_candidates`, :meth:`from_columns` or the
+    Build one with :func:`load_population`, :meth:`from_frame`, :meth:`from_candidates`, :meth:`from_columns` or the
     generators in :mod:`governance.compare.synthetic`.
     """
 
@@ -339,6 +339,23 @@ class Population:
             training_end=days(training_end),
             extra={k: ListText(tuple(v)) for k, v in (extra or {}).items()},
         )
+
+    @classmethod
+    def from_frame(cls, frame: Any, *, source: str = "<frame>") -> Population:
+        """A population from a pandas or polars DataFrame with the CSV's columns (``name``,
+        ``training_flop``, ``cap_<domain>``...), read as a CSV file is; problems name the row.
+
+        Numbers may be numbers or text, dates dates or ``YYYY-MM-DD`` text, ``modalities`` and
+        ``components`` lists of text or ``;``-separated text. pandas or polars is needed only to make
+        the frame; with pyarrow installed (``pip install 'governance[frames]'``) typed columns are read
+        without a detour through text.
+
+        Raises:
+            InputError: ``frame`` is not a data frame, or its cells have problems.
+        """
+        from governance.compare.population_io import population_from_frame
+
+        return population_from_frame(frame, source=source)
 
     @classmethod
     def from_candidates(cls, candidates: Sequence[Candidate], *, source: str = "<candidates>") -> Population:
@@ -704,10 +721,10 @@ def is_spdx(value: str | None) -> bool:
 
 
 def where(source: str, number: int, unit: str) -> str:
-    """``source:line``, ``source: item n``, or just the source when ``number`` is 0."""
+    """``source:line``, ``source: item n``, ``source: row n``, or just the source when ``number`` is 0."""
     if not number:
         return source
-    return f"{source}:{number}" if unit == "line" else f"{source}: item {number}"
+    return f"{source}:{number}" if unit == "line" else f"{source}: {unit} {number}"
 
 
 def normalise_space(text: str) -> str:

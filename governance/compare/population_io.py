@@ -48,7 +48,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -85,7 +85,7 @@ from governance.compare.population import (
 )
 from governance.exceptions import InputError, Problem
 
-__all__ = ["KNOWN_COLUMNS", "load_population", "write_population_csv"]
+__all__ = ["KNOWN_COLUMNS", "PreparedColumn", "load_population", "population_from_frame", "write_population_csv"]
 
 _UNKNOWN_BYTES = np.array([m.encode() for m in UNKNOWN_MARKERS], dtype=np.bytes_)
 _MAX_PROBLEMS = 25
@@ -120,13 +120,60 @@ class _Raw:
     """Cells as trimmed bytes, one array per column, before any interpretation."""
 
     header: list[str]
-    columns: list[BytesArray | None]
-    """None for a column kept as spans (see ``spans``)."""
+    columns: Sequence[BytesArray | PreparedColumn | None]
+    """None for a column kept as spans (see ``spans``); a :class:`PreparedColumn` when a faster
+    reader (pyarrow) holds the cells in its own form."""
     spans: dict[int, TextColumn]
     lines: IntArray
     notes: list[str]
     encoding: str
     unit: str = "line"
+
+
+class PreparedColumn(Protocol):
+    """A column held by another reader (see :mod:`governance.compare.population_arrow`).
+
+    It gives the same trimmed byte cells the core readers give, and may answer the common questions
+    faster; when it cannot answer exactly as the core would, it says so (None) and the core reads
+    :meth:`cells` instead, so that problems are found and worded in one place.
+    """
+
+    def cells(self) -> BytesArray:
+        """Every cell as trimmed bytes, as the core readers give them."""
+
+    def floats(self, low: float, low_included: bool, high: float | None) -> FloatArray | None:
+        """Every cell as a number (NaN unknown) when every filled cell is a finite number in range and
+        reads as the core reads it; None otherwise."""
+
+    def distinct(self) -> tuple[BytesArray, IntArray]:
+        """The sorted distinct trimmed cells and, for every row, the index of its cell among them."""
+
+    def text(self, row: int) -> str:
+        """The cell of ``row`` as shown (whitespace collapsed)."""
+
+
+class _BytesColumn:
+    """The core readers' trimmed byte cells behind the :class:`PreparedColumn` questions."""
+
+    def __init__(self, data: BytesArray, encoding: str) -> None:
+        self.data = data
+        self.encoding = encoding
+
+    def cells(self) -> BytesArray:
+        return self.data
+
+    def floats(self, low: float, low_included: bool, high: float | None) -> FloatArray | None:
+        return None
+
+    def distinct(self) -> tuple[BytesArray, IntArray]:
+        return unique_cells(self.data)
+
+    def text(self, row: int) -> str:
+        return normalise_space(bytes(self.data[row]).decode(self.encoding))
+
+
+def _column_of(data: BytesArray | PreparedColumn, encoding: str) -> PreparedColumn:
+    return _BytesColumn(data, encoding) if isinstance(data, np.ndarray) else data
 
 
 def _decode(data: bytes, source: str, notes: list[str]) -> str:
@@ -346,11 +393,11 @@ class _Cells:
         out[rows] = parsed
         return out
 
-    def categories(self, cells: BytesArray, column: str, read: Callable[[str], str | None]) -> Categorical:
+    def categories(self, cells: PreparedColumn, column: str, read: Callable[[str], str | None]) -> Categorical:
         """Decode and interpret each distinct value once; ``read`` returns the value kept or raises ValueError."""
-        if not len(cells) or bool((cells == b"").all()):
-            return Categorical.unknown(len(cells))
-        unique, inverse = unique_cells(cells)
+        unique, inverse = cells.distinct()
+        if not len(inverse) or (len(unique) == 1 and unique[0] == b""):
+            return Categorical.unknown(len(inverse))
         labels: dict[str, int] = {}
         table = np.full(len(unique), -1, dtype=np.int32)
         unknown = self.unknown(unique)
@@ -366,9 +413,9 @@ class _Cells:
                 continue
             if value is not None:
                 table[k] = labels.setdefault(value, len(labels))
-        return Categorical(table[inverse] if len(cells) else np.zeros(0, dtype=np.int32), tuple(labels))
+        return Categorical(table[inverse], tuple(labels))
 
-    def dates(self, cells: BytesArray, column: str) -> tuple[DayArray, Categorical]:
+    def dates(self, cells: PreparedColumn, column: str) -> tuple[DayArray, Categorical]:
         text = self.categories(cells, column, _date_text)
         table = np.array([np.datetime64(_end_of_period(t), "D") for t in text.labels], dtype="datetime64[D]")
         lookup = np.concatenate([table, np.array([NAT], dtype="datetime64[D]")])
@@ -443,12 +490,12 @@ def _read_text(text: str) -> str:
 
 def _names(cells: BytesArray, helper: _Cells) -> BytesArray:
     names = cells
+    # Names holding a tab, line break, two spaces or a no-break space (UTF-8 C2 A0), found on the bytes.
+    octets = np.ascontiguousarray(names).view(np.uint8).reshape(len(names), names.dtype.itemsize)
     odd = np.flatnonzero(
-        (np.strings.find(names, b"  ") >= 0)
-        | (np.strings.find(names, b"\t") >= 0)
-        | (np.strings.find(names, b"\n") >= 0)
-        | (np.strings.find(names, b"\r") >= 0)
-        | (np.strings.find(names, b"\xc2\xa0") >= 0)
+        ((octets == 9) | (octets == 10) | (octets == 13)).any(axis=1)
+        | ((octets[:, :-1] == 32) & (octets[:, 1:] == 32)).any(axis=1)
+        | ((octets[:, :-1] == 0xC2) & (octets[:, 1:] == 0xA0)).any(axis=1)
     )
     if len(odd):
         names = names.astype(object)
@@ -479,19 +526,24 @@ def _interpret(raw: _Raw, source: str, reporter: Reporter) -> Population:
     cells = _Cells(source, raw.lines, problems, raw.unit)
     notes = list(raw.notes)
 
-    def column(name: str) -> BytesArray | None:
+    def column(name: str) -> PreparedColumn | None:
         k = index.get(name)
-        return None if k is None else raw.columns[k]
+        data = None if k is None else raw.columns[k]
+        return None if data is None else _column_of(data, raw.encoding)
+
+    def numbers_of(data: PreparedColumn, name: str, low: float, included: bool, high: float | None) -> FloatArray:
+        fast = data.floats(low, included, high)
+        return cells.numbers(data.cells(), name, low, included, high) if fast is None else fast
 
     reporter.start("reading columns", len(names))
     name_cells = column("name")
     assert name_cells is not None
-    name_array = _names(name_cells, cells)
+    name_array = _names(name_cells.cells(), cells)
     reporter.advance(1)
     numbers: dict[str, FloatArray] = {}
     for name, (low, included) in _NUMBER_COLUMNS.items():
         data = column(name)
-        numbers[name] = unknown_floats(n) if data is None else cells.numbers(data, name, low, included, None)
+        numbers[name] = unknown_floats(n) if data is None else numbers_of(data, name, low, included, None)
         if data is not None:
             reporter.advance(1)
     capabilities: dict[str, FloatArray] = {}
@@ -504,9 +556,9 @@ def _interpret(raw: _Raw, source: str, reporter: Reporter) -> Population:
                 Problem(f"{source}:1", f"column {raw.header[k].strip()!r}: {domain!r} is not a risk-domain name")
             )
             continue
-        data = raw.columns[k]
+        data = column(name)
         assert data is not None
-        capabilities[domain] = cells.numbers(data, name, 0.0, True, 1.0)
+        capabilities[domain] = numbers_of(data, name, 0.0, True, 1.0)
         reporter.advance(1)
     texts: dict[str, Categorical] = {}
     readers: dict[str, Callable[[str], str | None]] = {
@@ -597,10 +649,25 @@ def _interpret(raw: _Raw, source: str, reporter: Reporter) -> Population:
     return _deduplicate(population, raw, index)
 
 
+def _may_repeat(names: BytesArray) -> bool:
+    """False when no two names are equal, found by sorting 64-bit hashes of the names (several times
+    faster than sorting the names); True when two hashes are equal, which the exact check settles."""
+    width = -(-names.dtype.itemsize // 8) * 8
+    words = np.ascontiguousarray(names.astype(f"S{width}")).view(np.uint64).reshape(len(names), -1)
+    hashes = np.zeros(len(names), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(words.shape[1]):
+            hashes ^= words[:, k]
+            hashes *= np.uint64(0x9E3779B97F4A7C15)
+            hashes ^= hashes >> np.uint64(29)
+    hashes.sort()
+    return bool((hashes[1:] == hashes[:-1]).any())
+
+
 def _deduplicate(population: Population, raw: _Raw, index: Mapping[str, int]) -> Population:
     """Drop rows that repeat an earlier row exactly; report names shared by differing rows."""
     n = len(population)
-    if n < 2:
+    if n < 2 or not _may_repeat(population.names):
         return population
     _, inverse, counts = np.unique(population.names, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
@@ -622,7 +689,7 @@ def _deduplicate(population: Population, raw: _Raw, index: Mapping[str, int]) ->
             elif k == index["name"]:
                 values.append(population.name(row))
             else:
-                values.append(normalise_space(bytes(data[row]).decode(raw.encoding)))
+                values.append(_column_of(data, raw.encoding).text(row))
         return tuple(values)
 
     for group in repeated:
@@ -661,12 +728,26 @@ def _deduplicate(population: Population, raw: _Raw, index: Mapping[str, int]) ->
 # -- loading --------------------------------------------------------------------------------------
 
 
-def load_population(path: str | Path, *, reporter: Reporter | None = None) -> Population:
-    """Read a population from CSV, or from a JSON/YAML list of candidate documents or of rows.
+_READERS = ("auto", "core", "arrow")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_ARROW_SUFFIXES = (".arrow", ".arrows", ".feather", ".ipc")
+
+
+def load_population(path: str | Path, *, reporter: Reporter | None = None, reader: str = "auto") -> Population:
+    """Read a population from CSV, Parquet, Arrow IPC, or a JSON/YAML list of candidate documents or of rows.
+
+    ``reader`` chooses how a CSV is split into cells: ``"auto"`` uses pyarrow when it is importable
+    and the file is plain (see :mod:`governance.compare.population_arrow`), ``"core"`` never does,
+    ``"arrow"`` refuses to run without pyarrow (a file that is not plain still goes to the core
+    reader). Either way the cells are interpreted by the same code, so the
+    population, or the refusal, is the same. Parquet and Arrow IPC files (by extension, or by their
+    leading magic bytes) need pyarrow.
 
     Raises:
         InputError: the file is missing, unreadable, or has problems; every problem names its line.
     """
+    if reader not in _READERS:
+        raise ValueError(f"reader must be one of {', '.join(_READERS)}, not {reader!r}")
     file = Path(path)
     source = str(path)
     progress = reporter or SILENT
@@ -679,6 +760,16 @@ def load_population(path: str | Path, *, reporter: Reporter | None = None) -> Po
         raise InputError(f"{source}: no such file") from exc
     except OSError as exc:
         raise InputError(f"{source}: cannot be read ({exc})") from exc
+    kind = _table_kind(data, suffix)
+    if kind is not None:
+        from governance.compare.population_arrow import read_table
+
+        del data
+        progress.start("reading file", 1)
+        table = read_table(file, source, kind)
+        progress.advance(1)
+        progress.finish()
+        return _interpret(_table_raw(table, source), source, progress)
     bom = data.startswith(b"\xef\xbb\xbf")
     if bom:
         data = data[3:]
@@ -687,16 +778,103 @@ def load_population(path: str | Path, *, reporter: Reporter | None = None) -> Po
     if data == b"\n":
         raise InputError(f"{source}: the file is empty; expected a header row with name and training_flop")
     notes: list[str] = []
-    encoding = _decode(data, source, notes)
     progress.start("reading file", 1)
-    raw = _read_fast(data, encoding, source) if encoding == "utf-8" else None
+    raw = _read_arrow(data, source, reader)  # pyarrow checks that every cell is UTF-8
     if raw is None:
-        raw = _read_csv(data.decode(encoding), source, encoding)
+        encoding = _decode(data, source, notes)
+        if encoding == "utf-8":
+            raw = _read_fast(data, encoding, source)
+        if raw is None:
+            raw = _read_csv(data.decode(encoding), source, encoding)
     progress.advance(1)
     progress.finish()
     raw.notes = notes + raw.notes
     if bom:
         raw.notes.append("the file starts with a byte-order mark (ignored)")
+    return _interpret(raw, source, progress)
+
+
+def _table_kind(data: bytes, suffix: str) -> str | None:
+    if data.startswith(b"PAR1") or suffix in _PARQUET_SUFFIXES:
+        return "Parquet"
+    if data.startswith(b"ARROW1") or suffix in _ARROW_SUFFIXES:
+        return "Arrow IPC"
+    return None
+
+
+def _read_arrow(data: bytes, source: str, reader: str) -> _Raw | None:
+    """The CSV split into cells by pyarrow, or None when the core reader is to read it."""
+    if reader == "core":
+        return None
+    from governance.compare import population_arrow
+
+    if not population_arrow.available():
+        if reader == "arrow":
+            raise InputError(f"{source}: the arrow reader needs pyarrow; {population_arrow.FRAMES_HINT}")
+        return None
+    try:
+        header = data[: data.find(b"\n")].decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        return None
+    try:
+        names = _header_names(header, source)
+    except InputError:
+        return None  # the core reader says why, in its words
+    categorical = [k for k, name in enumerate(names) if name in _TEXT_COLUMNS or name in _DATE_COLUMNS]
+    table = population_arrow.csv_table(data, len(header), categorical)
+    if table is None:
+        return None
+    return _table_raw(table, source, header=header, first_line=2, unit="line")
+
+
+def _table_raw(
+    table: Any, source: str, *, header: list[str] | None = None, first_line: int = 1, unit: str = "row"
+) -> _Raw:
+    """A pyarrow table as raw columns: known columns prepared, the others kept for display."""
+    from governance.compare.population_arrow import ArrowText, table_columns
+
+    header = [str(name) for name in table.column_names] if header is None else header
+    names = _header_names(header, source)
+    columns: list[BytesArray | PreparedColumn | None] = []
+    spans: dict[int, TextColumn] = {}
+    for k, prepared in enumerate(table_columns(table, source)):
+        if names[k] not in KNOWN_COLUMNS and not names[k].startswith(CAPABILITY_PREFIX):
+            spans[k] = ArrowText(prepared.array)
+            columns.append(None)
+        else:
+            columns.append(prepared)
+    lines = np.arange(first_line, table.num_rows + first_line, dtype=np.int64)
+    return _Raw(header, columns, spans, lines, [], "utf-8", unit)
+
+
+def population_from_frame(frame: Any, *, source: str = "<frame>", reporter: Reporter | None = None) -> Population:
+    """A population from a pandas or polars data frame whose columns are the CSV columns.
+
+    Through pyarrow when it is importable (typed numbers and dates are read without text), otherwise
+    row by row as a list of rows is; problems name the row (counted from 1).
+
+    Raises:
+        InputError: the frame is not a data frame, or its cells have problems.
+    """
+    from governance.compare import population_arrow
+
+    progress = reporter or SILENT
+    module = type(frame).__module__.split(".")[0]
+    if module not in ("pandas", "polars") or not hasattr(frame, "columns"):
+        raise InputError(f"{source}: expected a pandas or polars DataFrame, not {type(frame).__name__}")
+    if population_arrow.available():
+        import pyarrow as pa
+
+        try:
+            table = frame.to_arrow() if module == "polars" else pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            table = None  # mixed Python objects in a column: read row by row
+        if table is not None:
+            return _interpret(_table_raw(table, source), source, progress)
+    header = [str(name) for name in frame.columns]
+    records = frame.to_dicts() if module == "polars" else frame.to_dict("records")
+    rows = [[_cell_text(record[key]) for key in frame.columns] for record in records]
+    raw = _raw_from_rows(header, rows, np.arange(1, len(rows) + 1, dtype=np.int64), [], source, "row")
     return _interpret(raw, source, progress)
 
 
@@ -745,9 +923,26 @@ def _load_list(file: Path, source: str, progress: Reporter) -> Population:
     return _interpret(raw, source, progress)
 
 
-def _cell_text(value: Any) -> str:
+def _missing(value: Any) -> bool:
     if value is None:
+        return True
+    if isinstance(value, str | bytes | list | tuple | dict):
+        return False
+    try:
+        return bool(value != value)  # NaN, NaT
+    except (TypeError, ValueError):  # pandas.NA
+        return True
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, np.ndarray):  # a list cell of a pandas frame
+        value = value.tolist()
+    if _missing(value):
         return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
