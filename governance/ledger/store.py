@@ -34,7 +34,7 @@ from governance.exceptions import InputError, LedgerError
 from governance.ledger import migrations
 from governance.ledger._rows import as_blob, as_int, as_text, shown
 from governance.ledger.entry import ENTRY_COLUMNS, EntryRow, PendingEntry, leaf_bytes
-from governance.ledger.merkle import CompactRange, frontier_indexes, node_hash
+from governance.ledger.merkle import CompactRange, appended_proofs, frontier_indexes, node_hash
 from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import Checkpoint, SignedCheckpoint, SigningKey, VerifierKey
 from governance.ledger.tables import (
@@ -155,6 +155,10 @@ class AppendResult:
     tier: str
     policy: str
     """``id@version``."""
+    proof: tuple[bytes, ...] = ()
+    """The entry's audit path in the tree of ``tree_size`` entries (RFC 6962), computed by the append."""
+    checkpoint: str = ""
+    """The signed note of the checkpoint the append signed (size ``tree_size``, root ``root_hash``)."""
 
 
 def _reason(exc: BaseException) -> str:
@@ -741,6 +745,7 @@ class Ledger:
             now = max(utc_timestamp(), last_time)
             self._store_policies(conn, policies, now)
             self._store_suites(conn, suites, now)
+            start = CompactRange(tree.size, tree.hashes())
             rows: list[dict[str, Any]] = []
             for offset, item in enumerate(items):
                 seq = size + offset
@@ -792,11 +797,13 @@ class Ledger:
                 },
             )
         self._tree_cache = (tree.size, root, tree.hashes())
+        paths = appended_proofs(start, [row["leaf_hash"] for row in rows])
+        note = signed.note()
         self._known_policies.update(policies)
         self._known_suites.update(suites)
         self._known_keys.add(verifier.key_id)
         log = get_logger("governance.ledger")
-        for item, row in zip(items, rows, strict=True):
+        for item, row, path in zip(items, rows, paths, strict=True):
             result = AppendResult(
                 seq=row["seq"],
                 decision_id=item.decision_id,
@@ -807,6 +814,8 @@ class Ledger:
                 model=item.model,
                 tier=item.tier,
                 policy=f"{item.policy.policy_id}@{item.policy.policy_version}",
+                proof=tuple(path),
+                checkpoint=note,
             )
             results.append(result)
             log.info(
