@@ -21,7 +21,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -711,34 +711,40 @@ class Ledger:
         """Append one entry and a checkpoint signed by ``key`` that covers it."""
         return self.append_many([entry], key)[0]
 
-    def append_many(self, entries: Sequence[PendingEntry], key: SigningKey) -> list[AppendResult]:
+    def append_many(
+        self,
+        entries: Sequence[PendingEntry],
+        key: SigningKey,
+        *,
+        more: Callable[[], Sequence[PendingEntry]] | None = None,
+    ) -> list[AppendResult]:
         """Append entries in one transaction, with one checkpoint signed by ``key`` covering them all.
 
         Either every entry, every policy and evaluation-suite version they need, the record of which
-        suites each entry used, and the checkpoint are committed, or nothing is.
+        suites each entry used, and the checkpoint are committed, or nothing is. ``more``, when given,
+        is called once the write lock is held, and the entries it returns are appended after
+        ``entries`` in the same transaction (results in that order): a group commit takes in what
+        queued while it waited for another writer.
 
         Raises:
             InputError: when ``entries`` is not a list of prepared entries, or repeats a decision id.
             LedgerError: when the ledger's head does not match its latest checkpoint, ``key`` is not
                 one of the ledger's registered keys, or the database refuses the transaction.
         """
-        items = list(entries)
+        items = _checked_entries(entries)
         if not items:
             return []
-        if not all(isinstance(item, PendingEntry) for item in items):
-            raise InputError("append_many takes entries made by governance.ledger.prepare_entry")
-        ids = [item.decision_id for item in items]
-        if len(set(ids)) != len(ids):
-            raise InputError("the entries to append repeat a decision id")
         if not isinstance(key, SigningKey):
             raise InputError("a checkpoint needs a SigningKey")
         verifier = key.verifier()
-        policies = {item.policy.digest: item.policy for item in items}
-        suites = {blob.digest: blob for item in items for blob in item.suites}
         results: list[AppendResult] = []
         with self._translate("append to"), self._write_connection() as conn:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql("LOCK TABLE ledger_decisions IN EXCLUSIVE MODE")
+            if more is not None:
+                items = _checked_entries([*items, *more()])
+            policies = {item.policy.digest: item.policy for item in items}
+            suites = {blob.digest: blob for item in items for blob in item.suites}
             reader = LedgerReader(conn, self)
             size, last_time, tree = self._head(reader)
             self._check_key(conn, verifier)
@@ -913,6 +919,16 @@ class Ledger:
                 return None
             names = {key.key_id: key.name for key in reader.signing_keys()}
         return latest.signed(self.origin, names.get(latest.key_id, "unknown-key"))
+
+
+def _checked_entries(entries: Sequence[PendingEntry]) -> list[PendingEntry]:
+    items = list(entries)
+    if not all(isinstance(item, PendingEntry) for item in items):
+        raise InputError("append_many takes entries made by governance.ledger.prepare_entry")
+    ids = [item.decision_id for item in items]
+    if len(set(ids)) != len(ids):
+        raise InputError("the entries to append repeat a decision id")
+    return items
 
 
 def _make_engine(location: LedgerLocation, schema: str | None, *, read_only: bool = False) -> Engine:
