@@ -3,7 +3,8 @@
 The response is canonical JSON (RFC 8785): each ``decision`` member is, byte for byte, the decision's
 canonical document, the same bytes ``governance decide --format json`` prints once canonicalised and
 the bytes the ledger hashes. Recorded decisions come back with their sequence number and an inclusion
-proof in the tree their append signed (computed by the append, not read back); concurrent requests share one ledger transaction (group commit).
+proof in the tree their append signed (computed by the append, not read back); concurrent requests
+share one ledger transaction (group commit).
 """
 
 from __future__ import annotations
