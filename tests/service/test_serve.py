@@ -100,6 +100,11 @@ def test_several_workers_on_postgresql_append_one_linear_log(pg_schema: tuple[st
         seqs = sorted(r.json()["decisions"][0]["recorded"]["seq"] for r in responses)
         assert seqs == list(range(40))
         assert _verify_through_tiles(base, signing.verifier()).checkpoint.tree_size == 40
+        auditor = invoke("keys", "create", "--role", "auditor", "--name", "m", "--ledger", ledger).stdout.strip()
+        for _ in range(6):  # whichever worker answers, it counts every worker's requests
+            text = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {auditor}"}).text
+            assert 'governance_http_requests_total{method="POST",route="/v1/decisions",status="200"} 40.0' in text
+            assert "governance_ledger_appended_entries_total 40.0" in text
     finally:
         stop_server(process)
     assert invoke("ledger", "verify", "--ledger", ledger).exit_code == 0
