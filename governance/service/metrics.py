@@ -89,7 +89,7 @@ class Metrics:
         if self._shared is None:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=self._shared)
+        MultiProcessCollector(registry, path=self._shared)  # type: ignore[no-untyped-call]
         registry.register(_LedgerSize(self._ledger_size))
         return generate_latest(registry)
 
