@@ -16,6 +16,7 @@ a commit is all or nothing, so nothing is ever half-written.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -81,12 +82,21 @@ class Appender:
         """
         if not entries:
             return []
+        return self._enqueue(entries).result()
+
+    async def submit_async(self, entries: Sequence[PendingEntry]) -> list[AppendResult]:
+        """:meth:`submit` for the event loop: waits for the commit without holding a thread."""
+        if not entries:
+            return []
+        return await asyncio.wrap_future(self._enqueue(entries))
+
+    def _enqueue(self, entries: Sequence[PendingEntry]) -> Future[list[AppendResult]]:
         job = _Job(list(entries))
         with self._lock:
             if self._closed:
                 raise LedgerError("the service is shutting down; the entries were not recorded")
             self._queue.put(job)
-        return job.future.result()
+        return job.future
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer."""

@@ -82,8 +82,11 @@ class DecisionResponse(BaseModel):
     response_model=DecisionResponse,
     responses={200: {"content": {"application/json": {}}, "description": "Canonical JSON (RFC 8785)."}},
 )
-def post_decisions(request: Request, body: DecisionRequest, key: Lab) -> Response:
-    """Decide ``candidate`` under each policy; with ``record``, append every decision (all or none) first."""
+async def post_decisions(request: Request, body: DecisionRequest, key: Lab) -> Response:
+    """Decide ``candidate`` under each policy; with ``record``, append every decision (all or none) first.
+
+    Deciding is CPU work done on the event loop (no thread hand-off); only the commit is waited for.
+    """
     candidate = body.candidate
     if candidate.model.developer != key.org:
         raise ProblemError(
@@ -102,7 +105,7 @@ def post_decisions(request: Request, body: DecisionRequest, key: Lab) -> Respons
             prepare_entry(candidate, policy, decision, actor=key.actor)
             for policy, decision in zip(policies, decisions, strict=True)
         ]
-        results = service.appender.submit(prepared)
+        results = await service.appender.submit_async(prepared)
         recorded = [
             {
                 "seq": result.seq,
