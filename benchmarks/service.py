@@ -122,36 +122,75 @@ def _server(ledger: str, key: Path, workers: int, folder: Path) -> Iterator[tupl
 
 
 async def _load(base: str, token: str, documents: list[dict[str, Any]], clients: int, record: bool) -> dict[str, Any]:
-    """Send one request per document from ``clients`` concurrent clients; rate and latency percentiles."""
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    """Send one request per document from ``clients`` keep-alive connections; rate, latency, client CPU.
+
+    The client is lean on purpose (requests encoded before the clock starts, one asyncio loop, raw
+    HTTP/1.1 on keep-alive sockets), so that it takes as little as possible of the cores it shares
+    with the server; its CPU time is measured and reported.
+    """
+    host, _, port = base.removeprefix("http://").partition(":")
+    head = (
+        f"POST /v1/decisions HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode("ascii")
+    requests = []
     for document in documents:
-        queue.put_nowait(document)
+        body = {"candidate": document, "policies": [POLICY], "as_of": AS_OF.isoformat(), "record": record}
+        payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        requests.append(head + b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
+    pending = iter(requests)
     latencies: list[float] = []
     failures = 0
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def client(http: httpx.AsyncClient) -> None:
+    async def client() -> None:
         nonlocal failures
-        while not queue.empty():
-            document = queue.get_nowait()
-            body = {"candidate": document, "policies": [POLICY], "as_of": AS_OF.isoformat(), "record": record}
-            started = time.perf_counter()
-            response = await http.post("/v1/decisions", json=body)
-            latencies.append(time.perf_counter() - started)
-            failures += response.status_code != 200
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for request in pending:
+                started = time.perf_counter()
+                writer.write(request)
+                header = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in header.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+                failures += header[9:12] != b"200"
+        finally:
+            writer.close()
 
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120, limits=limits) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    cpu = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     latencies.sort()
     return {
         "rate": len(documents) / elapsed,
         "p50": 1000 * statistics.median(latencies),
         "p99": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "failures": failures,
+        "client_cpu_ms": 1000 * cpu / len(documents),
+        "elapsed": elapsed,
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and its live children, from /proc (0 where unreadable)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def _in_process(count: int) -> list[dict[str, Any]]:
@@ -198,15 +237,25 @@ def _backend(name: str, ledger: str, workers: int, count: int, inprocess: dict[s
             store.ensure_tables()
             token = store.create("lab", "bench", ORG).token
         recorded = 0
-        with _server(ledger, key, workers, Path(folder)) as (base, _pid):
+        with _server(ledger, key, workers, Path(folder)) as (base, pid):
             asyncio.run(_load(base, token, _documents(16, seed=1), 4, True))  # warm up every worker
             recorded += 16
             for clients in CLIENTS:
+                server_cpu = _cpu_seconds(pid)
                 result = asyncio.run(_load(base, token, _documents(count, seed=clients), clients, True))
+                server_ms = 1000 * (_cpu_seconds(pid) - server_cpu) / count
                 recorded += count
                 stem = f"service.{name}.recorded.c{clients}"
                 figure: dict[str, Any] = {"name": stem, "value": result["rate"], "unit": RATE}
-                figure["note"] = f"{workers} worker(s), {clients} client(s), {result['failures']} failed"
+                figure["note"] = (
+                    f"{workers} worker(s), {clients} client(s), {result['failures']} failed; CPU per request: "
+                    f"server {server_ms:.2f} ms, client {result['client_cpu_ms']:.2f} ms "
+                    f"({100 * result['client_cpu_ms'] / max(1e-9, server_ms + result['client_cpu_ms']):.0f}% client)"
+                )
+                figures.append({"name": f"{stem}.server_cpu_per_request", "value": server_ms, "unit": "ms"})
+                figures.append(
+                    {"name": f"{stem}.client_cpu_per_request", "value": result["client_cpu_ms"], "unit": "ms"}
+                )
                 figure["baseline"] = inprocess["recorded"]
                 figure["ratio"] = inprocess["recorded"] / result["rate"]
                 if name == "postgresql" and clients == 16:
@@ -298,7 +347,9 @@ def main() -> None:
             extra = f"  ({figure['ratio']:.2f}x below the baseline)"
         if "met" in figure:
             extra += f"  target {figure['target']:,}: {'met' if figure['met'] else 'NOT met'}"
-        print(f"{figure['name']:<46} {figure['value']:>12,.1f} {figure['unit']}{extra}")
+        print(f"{figure['name']:<50} {figure['value']:>10,.1f} {figure['unit']}{extra}")
+        if "CPU per request" in figure.get("note", ""):
+            print(f"    {figure['note']}")
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 

@@ -7,8 +7,10 @@ Usage::
 Needs ``GOVERNANCE_BENCH_POSTGRES_URL`` or ``GOVERNANCE_TEST_POSTGRES_URL`` (a fresh schema is made and
 dropped). Clients record decisions, read entries, fetch proofs, the checkpoint and tiles, in a fixed
 mix; every minute one worker process is killed with SIGKILL (uvicorn starts another). At the end:
-every answered recording must be in the log exactly once (no answered entry lost, none duplicated),
-the log must verify, and the workers' memory is reported at each minute (it should stay flat).
+every answered recording must be in the log exactly once, at the sequence number and with the
+decision id its response gave (no answered entry lost, none duplicated), every decision id in the log
+must be distinct, the log must verify, and the workers' memory is reported at each minute (it should
+stay flat). A line per minute goes to stdout as it runs.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _rss_mb(pid: int) -> float:
 
 async def _traffic(base: str, tokens: dict[str, str], seconds: float, clients: int) -> dict[str, Any]:
     documents = _documents(500, seed=3)
-    answered: list[int] = []
+    answered: list[tuple[int, str]] = []
     counts = {"record": 0, "entries": 0, "proof": 0, "checkpoint": 0, "tile": 0, "errors": 0}
     deadline = time.monotonic() + seconds
     rng = random.Random(1)
@@ -82,7 +84,8 @@ async def _traffic(base: str, tokens: dict[str, str], seconds: float, clients: i
                         headers = {"Authorization": f"Bearer {tokens['lab']}"}
                         response = await http.post("/v1/decisions", json=body, headers=headers)
                         if response.status_code == 200:
-                            answered.append(int(response.json()["decisions"][0]["recorded"]["seq"]))
+                            recorded = response.json()["decisions"][0]["recorded"]
+                            answered.append((int(recorded["seq"]), str(recorded["decision_id"])))
                     elif kind == "entries":
                         headers = {"Authorization": f"Bearer {tokens['auditor']}"}
                         response = await http.get("/v1/entries?limit=20", headers=headers)
@@ -102,6 +105,12 @@ async def _traffic(base: str, tokens: dict[str, str], seconds: float, clients: i
     return {"answered": answered, "counts": counts}
 
 
+def _progress(minute: int, kills: int, rss: list[float], started: float) -> None:
+    """One line per minute on stdout, so that a run cut short still shows how far it went."""
+    elapsed = time.monotonic() - started
+    print(f"minute {minute}: {elapsed:.0f} s, {kills} kill(s), worker RSS MB {rss}", flush=True)
+
+
 def soak(minutes: float, workers: int, clients: int) -> dict[str, Any]:
     """Run the soak; return its figures (raises if an answered entry is missing or duplicated)."""
     with _postgres_schema() as url, tempfile.TemporaryDirectory(prefix="governance-soak-") as folder:
@@ -116,16 +125,18 @@ def soak(minutes: float, workers: int, clients: int) -> dict[str, Any]:
         memory: list[list[float]] = []
         kills = 0
         with _server(url, key, workers, Path(folder)) as (base, server_pid):
+            started = time.monotonic()
 
             async def killer() -> None:
                 nonlocal kills
-                for _ in range(int(minutes)):
+                for minute in range(1, int(minutes) + 1):
                     await asyncio.sleep(60)
                     pids = _children(server_pid)
                     memory.append([round(_rss_mb(pid), 1) for pid in pids])
                     if pids:
                         os.kill(random.choice(pids), signal.SIGKILL)
                         kills += 1
+                    _progress(minute, kills, memory[-1], started)
 
             async def both() -> dict[str, Any]:
                 traffic = asyncio.create_task(_traffic(base, tokens, minutes * 60, clients))
@@ -135,12 +146,21 @@ def soak(minutes: float, workers: int, clients: int) -> dict[str, Any]:
             result = asyncio.run(both())
             time.sleep(3)
             memory.append([round(_rss_mb(pid), 1) for pid in _children(server_pid)])
+            scraped = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {tokens['auditor']}"}).text
         with Ledger.open(url) as opened, opened.read() as reader:
             report = verify_source(reader)
             size = reader.entry_count()
+            logged = {row.seq: row.decision_id for row in reader.entries()}
     answered = result["answered"]
-    if len(set(answered)) != len(answered) or not set(answered) <= set(range(size)) or not report.ok:
-        raise RuntimeError(f"soak failed: {len(answered)} answered, {len(set(answered))} distinct, size {size}")
+    seqs = [seq for seq, _ in answered]
+    lost = [(seq, decision) for seq, decision in answered if logged.get(seq) != decision]
+    duplicated = len(seqs) - len(set(seqs)) + len(logged) - len(set(logged.values()))
+    if lost or duplicated or sorted(logged) != list(range(size)) or not report.ok:
+        raise RuntimeError(
+            f"soak failed: {len(answered)} answered, {len(lost)} not in the log as answered, {duplicated} duplicated, "
+            f"size {size}, verifies: {report.ok}"
+        )
+    appended = [line for line in scraped.splitlines() if line.startswith("governance_ledger_appended_entries_total")]
     return {
         "minutes": minutes,
         "workers": workers,
@@ -148,7 +168,10 @@ def soak(minutes: float, workers: int, clients: int) -> dict[str, Any]:
         "kills": kills,
         "requests": result["counts"],
         "answered_recordings": len(answered),
+        "lost": len(lost),
+        "duplicated": duplicated,
         "entries": size,
+        "metrics_appended_entries": appended[0].split()[-1] if appended else None,
         "unanswered_but_recorded": size - len(answered),
         "verifies": report.ok,
         "worker_rss_mb_by_minute": memory,

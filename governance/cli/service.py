@@ -58,6 +58,7 @@ def serve_command(
     from governance.ledger.store import KEY_ENV, LEDGER_ENV
     from governance.service.app import LOG_ENV
     from governance.service.cosigning import load_witnesses
+    from governance.service.metrics import shared_across_workers
     from governance.service.runtime import MAX_BODY_ENV, WITNESSES_ENV, Service, ServiceConfig
 
     endpoints = load_witnesses(witnesses) if witnesses is not None else ()
@@ -83,16 +84,17 @@ def serve_command(
     console_note(f"checkpoint public key: {public}")
     if not admins:
         console_note("no admin key yet: create one with `governance keys create --role admin --name NAME`")
-    uvicorn.run(
-        "governance.service.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=30,
-    )
+    with shared_across_workers(workers):  # /metrics adds up every worker's counts
+        uvicorn.run(
+            "governance.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
 
 
 def _key_store(ledger: str | None, *, create: bool) -> tuple[Ledger, KeyStore]:

@@ -22,6 +22,7 @@ __all__ = [
     "CompactRange",
     "MemoryTree",
     "ProofError",
+    "appended_proofs",
     "consistency_proof",
     "frontier_indexes",
     "inclusion_proof",
@@ -151,6 +152,39 @@ class CompactRange:
         for node in reversed(hashes[:-1]):
             root = _sha256(b"\x01" + node + root).digest()
         return root
+
+
+def appended_proofs(start: CompactRange, leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """The audit paths of ``leaves`` appended to the tree ``start``, in the tree they complete.
+
+    Only ``start``'s perfect-subtree roots and the new leaves are needed: every node a path for a new
+    leaf needs left of it is one of those roots or is made from them and new leaves, and everything
+    right of it is made from new leaves. So an append can hand each entry its proof without reading
+    the stored tree. (``start`` is left unchanged.)
+    """
+    base = start.size
+    size = base + len(leaves)
+    known: dict[tuple[int, int], bytes] = {}
+    lo = 0
+    for height, node in zip(start._heights, start._hashes, strict=True):
+        known[(lo, lo + (1 << height))] = node
+        lo += 1 << height
+
+    def subtree(lo: int, hi: int) -> bytes:
+        value = known.get((lo, hi))
+        if value is not None:
+            return value
+        if hi - lo == 1 and lo >= base:
+            value = leaves[lo - base]
+        elif hi <= base:  # pragma: no cover - the argument above says this never happens
+            raise ProofError(f"subtree [{lo}, {hi}) of the old tree is not one of its roots")
+        else:
+            k = _split(hi - lo)
+            value = node_hash(subtree(lo, lo + k), subtree(lo + k, hi))
+        known[(lo, hi)] = value
+        return value
+
+    return [inclusion_proof(base + offset, size, subtree) for offset in range(len(leaves))]
 
 
 class MemoryTree:

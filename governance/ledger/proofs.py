@@ -20,7 +20,7 @@ from typing import Any
 
 from governance.canonical import canonical_bytes
 from governance.exceptions import InputError, LedgerError, VerificationError
-from governance.ledger.entry import leaf_bytes, leaf_object
+from governance.ledger.entry import EntryRow, PendingEntry, leaf_bytes, leaf_object
 from governance.ledger.merkle import (
     ProofError,
     consistency_proof,
@@ -29,12 +29,13 @@ from governance.ledger.merkle import (
     verify_inclusion,
 )
 from governance.ledger.signing import SignedCheckpoint, VerifierKey
-from governance.ledger.store import LedgerReader
+from governance.ledger.store import AppendResult, LedgerReader
 
 __all__ = [
     "CONSISTENCY_FORMAT",
     "INCLUSION_FORMAT",
     "ProofCheck",
+    "appended_inclusion_document",
     "check_consistency_document",
     "check_inclusion_document",
     "consistency_document",
@@ -128,6 +129,51 @@ def inclusion_document(reader: LedgerReader, decision_id: str, *, size: int | No
         "root_hash": _b64(signed.checkpoint.root_hash),
         "proof": [_b64(node) for node in path],
         "checkpoint": signed.note(),
+        "key": key.text() if key is not None else None,
+    }
+
+
+def appended_inclusion_document(
+    origin: str, entry: PendingEntry, result: AppendResult, key: VerifierKey | None
+) -> dict[str, Any]:
+    """The inclusion proof of an entry just appended, from what its append returned (no reads).
+
+    The same document as :func:`inclusion_document` gives against the checkpoint that append signed.
+
+    Raises:
+        LedgerError: when the append returned no path, or its path does not lead to its signed root.
+    """
+    row = EntryRow(
+        result.seq,
+        result.decision_id,
+        result.recorded_at,
+        entry.actor,
+        entry.candidate,
+        entry.decision,
+        entry.policy_digest,
+        entry.canon,
+        bytes.fromhex(result.leaf_hash),
+        b"",
+    )
+    root = bytes.fromhex(result.root_hash)
+    try:
+        if not result.checkpoint or (result.tree_size > 1 and not result.proof):
+            raise ProofError("the append returned no audit path")
+        verify_inclusion(result.seq, result.tree_size, row.leaf_hash, result.proof, root)
+    except ProofError as exc:
+        raise LedgerError(f"{origin}: entry {result.seq} has no valid proof from its append ({exc})") from exc
+    return {
+        "format": INCLUSION_FORMAT,
+        "version": 1,
+        "origin": origin,
+        "decision_id": result.decision_id,
+        "seq": result.seq,
+        "entry": leaf_object(row),
+        "leaf_hash": _b64(row.leaf_hash),
+        "tree_size": result.tree_size,
+        "root_hash": _b64(root),
+        "proof": [_b64(node) for node in result.proof],
+        "checkpoint": result.checkpoint,
         "key": key.text() if key is not None else None,
     }
 

@@ -21,7 +21,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from governance.exceptions import InputError, LedgerError
 from governance.ledger import migrations
 from governance.ledger._rows import as_blob, as_int, as_text, shown
 from governance.ledger.entry import ENTRY_COLUMNS, EntryRow, PendingEntry, leaf_bytes
-from governance.ledger.merkle import CompactRange, frontier_indexes, node_hash
+from governance.ledger.merkle import CompactRange, appended_proofs, frontier_indexes, node_hash
 from governance.ledger.records import StoredCheckpoint, StoredKey, StoredPolicy, StoredSuite
 from governance.ledger.signing import Checkpoint, SignedCheckpoint, SigningKey, VerifierKey
 from governance.ledger.tables import (
@@ -155,6 +155,10 @@ class AppendResult:
     tier: str
     policy: str
     """``id@version``."""
+    proof: tuple[bytes, ...] = ()
+    """The entry's audit path in the tree of ``tree_size`` entries (RFC 6962), computed by the append."""
+    checkpoint: str = ""
+    """The signed note of the checkpoint the append signed (size ``tree_size``, root ``root_hash``)."""
 
 
 def _reason(exc: BaseException) -> str:
@@ -712,40 +716,47 @@ class Ledger:
         """Append one entry and a checkpoint signed by ``key`` that covers it."""
         return self.append_many([entry], key)[0]
 
-    def append_many(self, entries: Sequence[PendingEntry], key: SigningKey) -> list[AppendResult]:
+    def append_many(
+        self,
+        entries: Sequence[PendingEntry],
+        key: SigningKey,
+        *,
+        more: Callable[[], Sequence[PendingEntry]] | None = None,
+    ) -> list[AppendResult]:
         """Append entries in one transaction, with one checkpoint signed by ``key`` covering them all.
 
         Either every entry, every policy and evaluation-suite version they need, the record of which
-        suites each entry used, and the checkpoint are committed, or nothing is.
+        suites each entry used, and the checkpoint are committed, or nothing is. ``more``, when given,
+        is called once the write lock is held, and the entries it returns are appended after
+        ``entries`` in the same transaction (results in that order): a group commit takes in what
+        queued while it waited for another writer.
 
         Raises:
             InputError: when ``entries`` is not a list of prepared entries, or repeats a decision id.
             LedgerError: when the ledger's head does not match its latest checkpoint, ``key`` is not
                 one of the ledger's registered keys, or the database refuses the transaction.
         """
-        items = list(entries)
+        items = _checked_entries(entries)
         if not items:
             return []
-        if not all(isinstance(item, PendingEntry) for item in items):
-            raise InputError("append_many takes entries made by governance.ledger.prepare_entry")
-        ids = [item.decision_id for item in items]
-        if len(set(ids)) != len(ids):
-            raise InputError("the entries to append repeat a decision id")
         if not isinstance(key, SigningKey):
             raise InputError("a checkpoint needs a SigningKey")
         verifier = key.verifier()
-        policies = {item.policy.digest: item.policy for item in items}
-        suites = {blob.digest: blob for item in items for blob in item.suites}
         results: list[AppendResult] = []
         with self._translate("append to"), self._write_connection() as conn:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql("LOCK TABLE ledger_decisions IN EXCLUSIVE MODE")
+            if more is not None:
+                items = _checked_entries([*items, *more()])
+            policies = {item.policy.digest: item.policy for item in items}
+            suites = {blob.digest: blob for item in items for blob in item.suites}
             reader = LedgerReader(conn, self)
             size, last_time, tree = self._head(reader)
             self._check_key(conn, verifier)
             now = max(utc_timestamp(), last_time)
             self._store_policies(conn, policies, now)
             self._store_suites(conn, suites, now)
+            start = CompactRange(tree.size, tree.hashes())
             rows: list[dict[str, Any]] = []
             for offset, item in enumerate(items):
                 seq = size + offset
@@ -797,11 +808,13 @@ class Ledger:
                 },
             )
         self._tree_cache = (tree.size, root, tree.hashes())
+        paths = appended_proofs(start, [row["leaf_hash"] for row in rows])
+        note = signed.note()
         self._known_policies.update(policies)
         self._known_suites.update(suites)
         self._known_keys.add(verifier.key_id)
         log = get_logger("governance.ledger")
-        for item, row in zip(items, rows, strict=True):
+        for item, row, path in zip(items, rows, paths, strict=True):
             result = AppendResult(
                 seq=row["seq"],
                 decision_id=item.decision_id,
@@ -812,6 +825,8 @@ class Ledger:
                 model=item.model,
                 tier=item.tier,
                 policy=f"{item.policy.policy_id}@{item.policy.policy_version}",
+                proof=tuple(path),
+                checkpoint=note,
             )
             results.append(result)
             log.info(
@@ -909,6 +924,16 @@ class Ledger:
                 return None
             names = {key.key_id: key.name for key in reader.signing_keys()}
         return latest.signed(self.origin, names.get(latest.key_id, "unknown-key"))
+
+
+def _checked_entries(entries: Sequence[PendingEntry]) -> list[PendingEntry]:
+    items = list(entries)
+    if not all(isinstance(item, PendingEntry) for item in items):
+        raise InputError("append_many takes entries made by governance.ledger.prepare_entry")
+    ids = [item.decision_id for item in items]
+    if len(set(ids)) != len(ids):
+        raise InputError("the entries to append repeat a decision id")
+    return items
 
 
 def _make_engine(location: LedgerLocation, schema: str | None, *, read_only: bool = False) -> Engine:

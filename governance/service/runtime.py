@@ -76,6 +76,7 @@ class Service:
         self.ledger = Ledger.open(self.location, create=True, schema=config.schema)
         try:
             self.signing_key = signing_key_for(self.ledger, config.key)
+            self.verifier = self.signing_key.verifier()
             self.keys = KeyStore(self.ledger)
             self.keys.ensure_tables()
             self.metrics = Metrics(self.ledger.size)

@@ -12,6 +12,8 @@ def test_small_run_reports_every_figure() -> None:
     for clients in CLIENTS:
         stem = f"service.sqlite.recorded.c{clients}"
         assert figures[stem]["value"] > 0
-        assert figures[stem]["note"].endswith(", 0 failed")
+        assert ", 0 failed;" in figures[stem]["note"]
+        assert figures[f"{stem}.server_cpu_per_request"]["value"] > 0  # measured from /proc, every worker
+        assert figures[f"{stem}.client_cpu_per_request"]["value"] > 0
         assert 0 < figures[f"{stem}.latency_p50"]["value"] <= figures[f"{stem}.latency_p99"]["value"]
     assert figures["service.sqlite.entries_per_checkpoint"]["value"] >= 1

@@ -17,6 +17,7 @@ from governance.ledger.merkle import (
     CompactRange,
     MemoryTree,
     ProofError,
+    appended_proofs,
     consistency_proof,
     frontier_indexes,
     inclusion_proof,
@@ -230,3 +231,18 @@ class TestConsistencyProofs:
         """A larger tree cannot be a prefix of a smaller one."""
         with pytest.raises(ProofError):
             consistency_proof(5, 4, MemoryTree(_leaves(5)).subtree)
+
+
+@given(st.integers(0, 70), st.integers(1, 40))
+def test_an_append_proves_its_leaves_from_the_old_roots_alone(old: int, new: int) -> None:
+    leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(old + new)]
+    start = CompactRange()
+    for leaf in leaves[:old]:
+        start.append(leaf)
+    before = start.hashes()
+    full = MemoryTree(leaves)
+    paths = appended_proofs(start, leaves[old:])
+    assert start.hashes() == before and start.size == old
+    for offset, path in enumerate(paths):
+        assert path == inclusion_proof(old + offset, old + new, full.subtree)
+        verify_inclusion(old + offset, old + new, leaves[old + offset], path, full.root())

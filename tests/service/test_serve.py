@@ -134,6 +134,12 @@ def test_eight_processes_appending_through_the_api_give_one_linear_log_that_veri
         assert all(client.returncode == 0 for client in clients), [err for _, err in outputs if err][:1]
         seqs = sorted(seq for out, _ in outputs for seq in json.loads(out))
         assert seqs == list(range(processes * each))
+        total = processes * each
+        for _ in range(6):  # whichever worker answers, it counts every worker's requests
+            text = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {auditor}"}).text
+            posts = 'governance_http_requests_total{method="POST",route="/v1/decisions",status="200"}'
+            assert f"{posts} {total}.0" in text
+            assert f"governance_ledger_appended_entries_total {total}.0" in text
 
         folder = tmp_path / "auditor"
         folder.mkdir()

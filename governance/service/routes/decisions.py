@@ -3,7 +3,8 @@
 The response is canonical JSON (RFC 8785): each ``decision`` member is, byte for byte, the decision's
 canonical document, the same bytes ``governance decide --format json`` prints once canonicalised and
 the bytes the ledger hashes. Recorded decisions come back with their sequence number and an inclusion
-proof in the signed tree; concurrent requests share one ledger transaction (group commit).
+proof in the tree their append signed (computed by the append, not read back); concurrent requests
+share one ledger transaction (group commit).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from governance import Candidate, canonical_bytes, decide
 from governance.ledger.entry import prepare_entry
-from governance.ledger.proofs import inclusion_document
+from governance.ledger.proofs import appended_inclusion_document
 from governance.service.apikeys import ApiKey, Role
 from governance.service.auth import require
 from governance.service.bodies import StrictRoute
@@ -81,8 +82,11 @@ class DecisionResponse(BaseModel):
     response_model=DecisionResponse,
     responses={200: {"content": {"application/json": {}}, "description": "Canonical JSON (RFC 8785)."}},
 )
-def post_decisions(request: Request, body: DecisionRequest, key: Lab) -> Response:
-    """Decide ``candidate`` under each policy; with ``record``, append every decision (all or none) first."""
+async def post_decisions(request: Request, body: DecisionRequest, key: Lab) -> Response:
+    """Decide ``candidate`` under each policy; with ``record``, append every decision (all or none) first.
+
+    Deciding is CPU work done on the event loop (no thread hand-off); only the commit is waited for.
+    """
     candidate = body.candidate
     if candidate.model.developer != key.org:
         raise ProblemError(
@@ -101,20 +105,19 @@ def post_decisions(request: Request, body: DecisionRequest, key: Lab) -> Respons
             prepare_entry(candidate, policy, decision, actor=key.actor)
             for policy, decision in zip(policies, decisions, strict=True)
         ]
-        results = service.appender.submit(prepared)
-        with service.ledger.read() as reader:
-            recorded = [
-                {
-                    "seq": result.seq,
-                    "decision_id": result.decision_id,
-                    "recorded_at": result.recorded_at,
-                    "leaf_hash": result.leaf_hash,
-                    "tree_size": result.tree_size,
-                    "root_hash": result.root_hash,
-                    "inclusion_proof": inclusion_document(reader, result.decision_id),
-                }
-                for result in results
-            ]
+        results = await service.appender.submit_async(prepared)
+        recorded = [
+            {
+                "seq": result.seq,
+                "decision_id": result.decision_id,
+                "recorded_at": result.recorded_at,
+                "leaf_hash": result.leaf_hash,
+                "tree_size": result.tree_size,
+                "root_hash": result.root_hash,
+                "inclusion_proof": appended_inclusion_document(service.ledger.origin, entry, result, service.verifier),
+            }
+            for entry, result in zip(prepared, results, strict=True)
+        ]
     for policy, decision in zip(policies, decisions, strict=True):
         service.metrics.decisions.labels(policy.ref, decision.tier.value, str(body.record).lower()).inc()
     document = {

@@ -23,6 +23,8 @@ Reader = Annotated[ApiKey, Depends(require(Role.LAB, Role.AUDITOR, Role.POLICYMA
 POLICY_REF_PATTERN = r"^(all|[a-z0-9][a-z0-9-]{0,79}(@[0-9A-Za-z][0-9A-Za-z.\-]{0,31})?)$"
 """``all``, ``id`` or ``id@version``: never a path (the service reads only its own policy catalogue)."""
 _REF = re.compile(POLICY_REF_PATTERN)
+_PINNED: dict[tuple[tuple[str, ...], str], tuple[Policy, ...]] = {}
+"""Policies resolved from ``id@version`` references only, which depend on neither date nor candidate."""
 
 
 class PolicySummary(BaseModel):
@@ -63,6 +65,10 @@ def resolve_refs(refs: Sequence[str], *, as_of: dt.date, candidate: Candidate | 
     Raises:
         PolicyNotFoundError: for a reference that names no policy in the catalogue (or is a path).
     """
+    pinned = all("@" in ref for ref in refs)
+    cache_key = (tuple(refs), os.environ.get("GOVERNANCE_POLICY_PATH", ""))
+    if pinned and cache_key in _PINNED:
+        return list(_PINNED[cache_key])
     known = {entry.id for entry in discover_policies()}
     for ref in refs:
         if not _REF.fullmatch(ref):
@@ -70,7 +76,10 @@ def resolve_refs(refs: Sequence[str], *, as_of: dt.date, candidate: Candidate | 
         policy_id = ref.partition("@")[0]
         if ref != "all" and (policy_id not in known or os.path.lexists(ref)):
             raise PolicyNotFoundError(f"no policy with id {policy_id!r}; see GET /v1/policies")
-    return resolve_policies(refs, as_of=as_of, candidate=candidate)
+    policies = resolve_policies(refs, as_of=as_of, candidate=candidate)
+    if pinned and len(_PINNED) < 256:  # id@version names one immutable version of the cached catalogue
+        _PINNED[cache_key] = tuple(policies)
+    return policies
 
 
 @router.get("", summary="Every policy version (lab, auditor, policymaker).")
