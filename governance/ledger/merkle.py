@@ -166,7 +166,8 @@ def appended_proofs(start: CompactRange, leaves: Sequence[bytes]) -> list[list[b
     size = base + len(leaves)
     known: dict[tuple[int, int], bytes] = {}
     lo = 0
-    for height, node in zip(start._heights, start._hashes, strict=True):
+    heights = [bit for bit in reversed(range(base.bit_length())) if base >> bit & 1]  # largest first
+    for height, node in zip(heights, start._hashes, strict=True):
         known[(lo, lo + (1 << height))] = node
         lo += 1 << height
 
