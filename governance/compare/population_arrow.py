@@ -217,6 +217,29 @@ def csv_table(data: bytes, width: int, categorical: Sequence[int] = ()) -> pa.Ta
     return table
 
 
+MAX_EXPANSION = 64
+"""How many times its own size a Parquet file may grow to when decompressed (above ``EXPANSION_FLOOR``)."""
+EXPANSION_FLOOR = 256 * 1024 * 1024
+"""Decompressed sizes up to this many bytes are accepted whatever the file's size."""
+
+
+def _check_expansion(metadata: Any, size: int, source: str) -> None:
+    """Refuse a Parquet file that would expand to far more than its size in memory (a decompression bomb).
+
+    The estimate is the larger of the row groups' stated uncompressed size and eight bytes for every
+    cell: dictionary and run-length encoding make the stated size small for a column of one repeated
+    value, but reading it still makes a value per row.
+    """
+    stated = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    expanded = max(stated, 8 * metadata.num_rows * metadata.num_columns)
+    allowed = max(EXPANSION_FLOOR, MAX_EXPANSION * size)
+    if expanded > allowed:
+        raise InputError(
+            f"{source}: the Parquet file ({size:,} bytes) decompresses to {expanded:,} bytes; "
+            f"expected at most {allowed:,} ({MAX_EXPANSION} times its size, or {EXPANSION_FLOOR:,} bytes)"
+        )
+
+
 def read_table(path: Path, source: str, kind: str) -> pa.Table:
     """A Parquet (``kind`` "parquet") or Arrow IPC file (file or stream format) as a table."""
     try:
@@ -226,6 +249,7 @@ def read_table(path: Path, source: str, kind: str) -> pa.Table:
         raise InputError(f"{source}: reading a {kind} file needs pyarrow; {FRAMES_HINT}") from exc
     try:
         if kind == "Parquet":
+            _check_expansion(pq.ParquetFile(path).metadata, path.stat().st_size, source)
             return pq.read_table(path)
         try:
             with pa.memory_map(str(path)) as handle:

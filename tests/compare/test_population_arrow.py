@@ -289,6 +289,17 @@ class TestTables:
         with pytest.raises(InputError, match="not a readable Parquet file"):
             load_population(path)
 
+    def test_decompression_bomb(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A small Parquet file that decompresses to far more than its size is refused before it is read."""
+        path = tmp_path / "bomb.parquet"
+        names = pa.array(["same model"] * 200_000)
+        pq.write_table(pa.table({"name": names, "training_flop": pa.array([1e25] * 200_000)}), path)
+        monkeypatch.setattr(population_arrow, "EXPANSION_FLOOR", 0)
+        with pytest.raises(InputError, match=r"decompresses to [\d,]+ bytes; expected at most"):
+            load_population(path)
+        monkeypatch.setattr(population_arrow, "MAX_EXPANSION", 10**6)
+        assert len(load_population(path)) == 1  # read in full; the 199,999 repeats of the one row are dropped
+
     def test_without_pyarrow(self, tmp_path: Path, source: Population, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without pyarrow a CSV still reads (core reader) and a Parquet file says what to install."""
         pq.write_table(_table(source), tmp_path / "p.parquet")
