@@ -78,7 +78,7 @@ COMMANDS: dict[str, _Entry] = {
     ),
     "audit": _entry(
         "audit",
-        help="Audit offline: verify and replay an exported bundle, check inclusion and consistency proofs.",
+        help="Audit: verify and replay an exported bundle, verify a served log by its address, check proofs offline.",
     ),
     "candidate": _entry("candidate", help="Check candidate files."),
     "population": _entry("compare", help="Generate and inspect populations of models."),

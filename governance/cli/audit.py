@@ -1,4 +1,4 @@
-"""``governance audit ...``: check an audit bundle or a proof offline, from the file alone."""
+"""``governance audit ...``: check an audit bundle or a proof offline, or a served log through its public tiles."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from governance.exceptions import InputError, VerificationError
 __all__ = ["audit_app"]
 
 audit_app = typer.Typer(
-    help="Audit offline: verify and replay an exported bundle, check inclusion and consistency proofs.",
+    help="Audit: verify and replay an exported bundle, verify a served log by its address, check proofs offline.",
     no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
